@@ -1,0 +1,84 @@
+/**
+ * Query throughput and latency over real HTTP: autocannon (in this process) against a server child
+ * process, with HTTP Basic credentials, for a name hit, an IP hit and a miss.
+ */
+import autocannon from "autocannon";
+import { KNOWN } from "./corpus.js";
+
+export type QueryKind = "name hit" | "IP hit" | "miss";
+
+export interface QueryFigures {
+  query: QueryKind;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  non2xx: number;
+  /** Connection errors and timeouts. */
+  errors: number;
+}
+
+const PATHS: Record<QueryKind, string> = {
+  "name hit": `/pdns/query/${KNOWN.nameHit}`,
+  "IP hit": `/pdns/query/${KNOWN.ipHit}`,
+  miss: `/pdns/query/${KNOWN.miss}`,
+};
+
+async function recordsOf(baseUrl: string, kind: QueryKind, authorization: string) {
+  const response = await fetch(`${baseUrl}${PATHS[kind]}`, { headers: { authorization } });
+  const body = await response.text();
+  if (response.status !== 200) throw new Error(`${kind}: HTTP ${response.status} ${body.slice(0, 200)}`);
+  return body
+    .split("\n")
+    .filter((line) => line.length > 0)
+    .map((line) => JSON.parse(line) as { rrname: string; rrtype: string; rdata: string });
+}
+
+/** Throws unless each query answers exactly the records planted in the corpus. */
+export async function checkAnswers(baseUrl: string, authorization: string): Promise<void> {
+  const name = await recordsOf(baseUrl, "name hit", authorization);
+  if (name.length !== KNOWN.nameHitRecords || name.some((r) => r.rrname !== KNOWN.nameHit)) {
+    throw new Error(`name hit: expected ${KNOWN.nameHitRecords} records of ${KNOWN.nameHit}, got ${name.length}`);
+  }
+  const ip = await recordsOf(baseUrl, "IP hit", authorization);
+  const names = new Set(ip.map((r) => r.rrname));
+  if (ip.length !== KNOWN.ipHitNames || names.size !== KNOWN.ipHitNames || ip.some((r) => r.rdata !== KNOWN.ipHit)) {
+    throw new Error(`IP hit: expected ${KNOWN.ipHitNames} A records of distinct names, got ${ip.length}`);
+  }
+  const miss = await recordsOf(baseUrl, "miss", authorization);
+  if (miss.length !== 0) throw new Error(`miss: expected no record, got ${miss.length}`);
+}
+
+async function load(baseUrl: string, kind: QueryKind, authorization: string, seconds: number, connections: number) {
+  return autocannon({
+    url: `${baseUrl}${PATHS[kind]}`,
+    connections,
+    duration: seconds,
+    headers: { authorization },
+    timeout: 10,
+  });
+}
+
+/** Warms the server up briefly, then loads each query for `seconds` at `connections` connections. */
+export async function loadQueries(
+  baseUrl: string,
+  authorization: string,
+  options: { seconds: number; warmupSeconds: number; connections: number },
+): Promise<QueryFigures[]> {
+  // The first seconds of a Node process run unoptimised code; they are not what is being measured.
+  for (const kind of ["name hit", "IP hit"] as const) {
+    await load(baseUrl, kind, authorization, options.warmupSeconds, options.connections);
+  }
+  const figures: QueryFigures[] = [];
+  for (const kind of ["name hit", "IP hit", "miss"] as const) {
+    const result = await load(baseUrl, kind, authorization, options.seconds, options.connections);
+    figures.push({
+      query: kind,
+      requestsPerSecond: result.requests.average,
+      p50Ms: result.latency.p50,
+      p99Ms: result.latency.p99,
+      non2xx: result.non2xx,
+      errors: result.errors + result.timeouts,
+    });
+  }
+  return figures;
+}

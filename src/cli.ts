@@ -1,0 +1,173 @@
+#!/usr/bin/env node
+/** The `pdns-pssl` command line: serve, ingest, users and tokens. */
+import { Command, Option } from "commander";
+import { AccountError, Accounts, ROLES, type Role } from "./auth/accounts.js";
+import { progressReporter } from "./cli/progress.js";
+import { type Config, ConfigError, type ConfigKey, loadConfig } from "./config.js";
+import { type IngestSummary, ingestPassiveDns } from "./ingest/ingest-passivedns.js";
+import { openInput } from "./ingest/input.js";
+import { DEFAULT_LAYOUT, type PassiveDnsLayout, parseFieldLetters } from "./ingest/passivedns-parser.js";
+import { log, startServer } from "./server.js";
+import { openStore } from "./store/open-store.js";
+import type { Store } from "./store/types.js";
+import { VERSION } from "./version.js";
+
+const program = new Command("pdns-pssl")
+  .description("Passive DNS and passive SSL server")
+  .version(VERSION)
+  .option("--store <store>", '"embedded" (LMDB in --data-dir) or redis://host:port (env PDNS_PSSL_STORE)')
+  .option("--data-dir <dir>", "embedded store directory (env PDNS_PSSL_DATA_DIR, default ./data)")
+  .option("--key-prefix <prefix>", "Redis key prefix (env PDNS_PSSL_KEY_PREFIX, default pp)");
+
+function configOf(command: Command, extra: Partial<Record<ConfigKey, string>> = {}): Config {
+  const opts = command.optsWithGlobals<{ store?: string; dataDir?: string; keyPrefix?: string }>();
+  return loadConfig({ store: opts.store, dataDir: opts.dataDir, keyPrefix: opts.keyPrefix, ...extra });
+}
+
+async function withStore<T>(command: Command, action: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(configOf(command));
+  try {
+    return await action(store);
+  } finally {
+    await store.close();
+  }
+}
+
+program
+  .command("serve")
+  .description("run the HTTP API")
+  .option("--listen <host:port>", "address to listen on (env PDNS_PSSL_LISTEN, default 127.0.0.1:8080)")
+  .option("--origin <uri>", "COF origin field of every record (env PDNS_PSSL_ORIGIN)")
+  .option("--max-page-size <n>", "largest dribble-paginate-count accepted (env PDNS_PSSL_MAX_PAGE_SIZE)")
+  .action(async (opts: { listen?: string; origin?: string; maxPageSize?: string }, command: Command) => {
+    const server = await startServer(configOf(command, opts));
+    const stop = async (signal: string) => {
+      log(`${signal}: shutting down`);
+      await server.close();
+      process.exit(0);
+    };
+    process.once("SIGINT", () => void stop("SIGINT"));
+    process.once("SIGTERM", () => void stop("SIGTERM"));
+  });
+
+const ingest = program.command("ingest").description("import sensor output from a file or stdin");
+ingest
+  .command("passivedns")
+  .description("passivedns sensor lines (plain or gzip; - for stdin)")
+  .argument("<file>", "input file, or - for stdin")
+  .option("--sensor-id <id>", "sensor id recorded with every record", "cli")
+  .addOption(new Option("--format <format>", "line format").choices(["text", "json"]).default("text"))
+  .option("--delimiter <delimiter>", "field delimiter of the text format (passivedns -d)", "||")
+  .option("--fields <letters>", "field letters of the text format (passivedns -f)", "SMcsCQTAtn")
+  .option("--json", "print the summary as JSON")
+  .action(async (file: string, opts: IngestFlags, command: Command) => {
+    const layout: PassiveDnsLayout =
+      opts.format === "json"
+        ? { ...DEFAULT_LAYOUT, format: "json" }
+        : { format: "text", delimiter: opts.delimiter, fields: parseFieldLetters(opts.fields) };
+    const input = await openInput(file);
+    const summary = await withStore(command, async (store) => {
+      const progress = progressReporter(input.sizeBytes);
+      try {
+        return await ingestPassiveDns(input.stream, store, {
+          sensorId: opts.sensorId,
+          layout,
+          onProgress: progress.update,
+        });
+      } finally {
+        progress.finish();
+      }
+    });
+    process.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
+  });
+
+interface IngestFlags {
+  sensorId: string;
+  format: "text" | "json";
+  delimiter: string;
+  fields: string;
+  json?: boolean;
+}
+
+function formatSummary(s: IngestSummary): string {
+  const rejected = Object.entries(s.rejected).sort(([a], [b]) => a.localeCompare(b));
+  const total = rejected.reduce((sum, [, n]) => sum + (n ?? 0), 0);
+  const lines = [
+    `lines read:      ${s.lines}`,
+    `records:         ${s.records}`,
+    `error answers:   ${s.rcodes}`,
+    `written:         ${s.written} distinct (${s.created} new)`,
+    `rejected:        ${total}`,
+    ...rejected.map(([reason, n]) => `  ${reason.padEnd(15)}${n}`),
+    ...(s.firstRejects.length > 0 ? ["first rejected lines:"] : []),
+    ...s.firstRejects.map((r) => `  line ${r.line}: ${r.reason} ${r.detail}`),
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
+const users = program.command("users").description("manage users");
+users
+  .command("add")
+  .argument("<name>")
+  .addOption(new Option("--role <role>", "role").choices([...ROLES]).default("analyst"))
+  .action(async (name: string, opts: { role: Role }, command: Command) => {
+    await withStore(command, async (store) => {
+      await new Accounts(store).addUser(name, opts.role);
+      process.stdout.write(`user ${name} added with role ${opts.role}\n`);
+    });
+  });
+users
+  .command("list")
+  .option("--json", "print JSON")
+  .action(async (opts: { json?: boolean }, command: Command) => {
+    await withStore(command, async (store) => {
+      const list = await new Accounts(store).listUsers();
+      if (opts.json) process.stdout.write(`${JSON.stringify(list)}\n`);
+      else
+        for (const u of list) process.stdout.write(`${u.name}\t${u.role}${u.disabled ? "\tdisabled" : ""}\n`);
+    });
+  });
+
+const tokens = program.command("tokens").description("manage API tokens");
+tokens
+  .command("create")
+  .description("create a token; prints only the token (shown once)")
+  .argument("<user>")
+  .option("--name <label>", "label to recognise the token by")
+  .action(async (user: string, opts: { name?: string }, command: Command) => {
+    await withStore(command, async (store) => {
+      const created = await new Accounts(store).createToken(user, opts.name);
+      process.stdout.write(`${created.token}\n`);
+      process.stderr.write(`token id ${created.id} created for ${user}; it is shown only this once\n`);
+    });
+  });
+tokens
+  .command("list")
+  .argument("<user>")
+  .option("--json", "print JSON")
+  .action(async (user: string, opts: { json?: boolean }, command: Command) => {
+    await withStore(command, async (store) => {
+      const list = await new Accounts(store).listTokens(user);
+      if (opts.json) process.stdout.write(`${JSON.stringify(list)}\n`);
+      else for (const t of list) process.stdout.write(`${t.id}\t${t.label ?? ""}\t${t.createdAt}\n`);
+    });
+  });
+tokens
+  .command("revoke")
+  .argument("<user>")
+  .argument("<token-id>")
+  .action(async (user: string, id: string, _opts: unknown, command: Command) => {
+    await withStore(command, async (store) => {
+      await new Accounts(store).revokeToken(user, id);
+      process.stdout.write(`token ${id} of ${user} revoked\n`);
+    });
+  });
+
+program.parseAsync().catch((error: unknown) => {
+  if (error instanceof ConfigError || error instanceof AccountError) {
+    process.stderr.write(`pdns-pssl: ${error.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`pdns-pssl: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,47 @@
+/** The HTTP application: every route, its authentication, and the one place errors become responses. */
+import { Hono } from "hono";
+import { requestId } from "hono/request-id";
+import type { Accounts } from "../auth/accounts.js";
+import type { Config } from "../config.js";
+import type { Store } from "../store/types.js";
+import { type AuthVariables, requireRole } from "./auth-middleware.js";
+import { ApiError } from "./errors.js";
+import { circlPdnsRoutes } from "./routes/circl-pdns.js";
+import { d4PdnsRoutes } from "./routes/d4-pdns.js";
+
+export interface AppDependencies {
+  store: Store;
+  accounts: Accounts;
+  config: Pick<Config, "origin" | "maxPageSize">;
+  version: string;
+  log: (message: string) => void;
+}
+
+export function createApp(deps: AppDependencies) {
+  const app = new Hono<{ Variables: AuthVariables & { requestId: string } }>();
+  app.use(requestId());
+
+  const analyst = requireRole(deps.accounts, ["analyst"]);
+  for (const path of ["/pdns/*", "/query/*", "/fquery/*", "/info"]) app.use(path, analyst);
+
+  app.route(
+    "/pdns",
+    circlPdnsRoutes({ store: deps.store, origin: deps.config.origin, maxPageSize: deps.config.maxPageSize }),
+  );
+  app.route("/", d4PdnsRoutes({ store: deps.store, origin: deps.config.origin, version: deps.version }));
+
+  app.notFound((c) =>
+    c.json({ code: "not_found", message: "no such route", requestId: c.get("requestId") }, 404),
+  );
+  app.onError((error, c) => {
+    if (error instanceof ApiError) {
+      return c.json(
+        { code: error.code, message: error.message, requestId: c.get("requestId") },
+        error.status,
+      );
+    }
+    deps.log(`request ${c.get("requestId")} failed: ${error.stack ?? error.message}`);
+    return c.json({ code: "internal", message: "internal error", requestId: c.get("requestId") }, 500);
+  });
+  return app;
+}

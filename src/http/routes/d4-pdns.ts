@@ -1,0 +1,81 @@
+/**
+ * The routes of the D4 project's passive DNS server, as a drop-in replacement without its limits
+ * (every rrtype, no 200-member cliff): `/query/<q>`, `/fquery/<q>` and `/info`.
+ */
+import { Hono } from "hono";
+import { cofLine } from "../../pdns/cof.js";
+import { parseQueryValue, type QueryValue } from "../../pdns/query-value.js";
+import { type DecodedRecord, queryRecords } from "../../pdns/record-query.js";
+import type { IndexRef, Store } from "../../store/types.js";
+import type { AuthVariables } from "../auth-middleware.js";
+import { badRequest } from "../errors.js";
+import { joinLines, NDJSON, streamResponse } from "../ndjson-response.js";
+import { pathRemainder } from "../request-value.js";
+
+export interface D4RouteOptions {
+  store: Store;
+  origin: string;
+  version: string;
+}
+
+function queryValueOf(url: string, prefix: string): QueryValue {
+  const raw = pathRemainder(url, prefix);
+  const value = parseQueryValue(raw);
+  if (!value) throw badRequest(`not a domain name or an IP address: ${JSON.stringify(raw.slice(0, 100))}`);
+  return value;
+}
+
+function refOf(value: QueryValue): IndexRef {
+  return value.kind === "ip" ? { kind: "ip", bytes: value.ip.bytes, text: value.ip.text } : value;
+}
+
+/** Every record of every name pointing to `ref`, each name once. */
+async function* recordsOfNamesPointingTo(store: Store, ref: IndexRef): AsyncGenerator<DecodedRecord[]> {
+  const seen = new Set<string>();
+  for await (const chunk of queryRecords(store, { pointingTo: ref })) {
+    for (const { rrname } of chunk) {
+      if (seen.has(rrname)) continue;
+      seen.add(rrname);
+      yield* queryRecords(store, { owner: rrname });
+    }
+  }
+}
+
+export function d4PdnsRoutes(options: D4RouteOptions) {
+  const { store, origin } = options;
+  const app = new Hono<{ Variables: AuthVariables }>();
+  const headers = { "content-type": NDJSON };
+
+  app.get("/query/*", (c) => {
+    const value = queryValueOf(c.req.url, "/query/");
+    const records =
+      value.kind === "ip"
+        ? recordsOfNamesPointingTo(store, refOf(value))
+        : queryRecords(store, { owner: value.name });
+    return streamResponse(
+      joinLines(records, (r) => cofLine(r, origin)),
+      { headers },
+    );
+  });
+
+  app.get("/fquery/*", (c) => {
+    const value = queryValueOf(c.req.url, "/fquery/");
+    const records = queryRecords(store, { pointingTo: refOf(value) });
+    return streamResponse(
+      joinLines(records, (r) => cofLine(r, origin)),
+      { headers },
+    );
+  });
+
+  app.get("/info", async (c) => {
+    const sensors = await store.sensorLines();
+    return c.json({
+      version: options.version,
+      software: "pdns-pssl",
+      stats: sensors.reduce((sum, s) => sum + s.lines, 0),
+      sensors: sensors.map((s) => ({ sensor_id: s.sensorId, count: s.lines })),
+    });
+  });
+
+  return app;
+}

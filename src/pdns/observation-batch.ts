@@ -1,0 +1,170 @@
+/**
+ * Accumulates parsed passive DNS lines and merges repeats of a tuple before anything reaches the store:
+ * a batch holds each distinct (rrname, rrtype, rdata) once, with min/max times and summed counts.
+ */
+import { rdataIndexKey } from "../dns/rdata.js";
+import type { EncodedRcode, EncodedRecord, IndexRef, Store, WriteBatch } from "../store/types.js";
+import { encodeObservation, encodeRdata, rcodeKeyOf, sortKeyOf } from "./record-codec.js";
+
+interface Pending {
+  rrname: string;
+  rrtype: number;
+  rdata: string;
+  timeFirst: number;
+  timeLast: number;
+  count: number;
+  sensorIds: Set<string>;
+}
+
+interface PendingRcode {
+  rrname: string;
+  rcode: number;
+  qtype: number;
+  timeFirst: number;
+  timeLast: number;
+  count: number;
+  sensorIds: Set<string>;
+}
+
+export interface RecordLine {
+  rrname: string;
+  rrtype: number;
+  rdata: string;
+  time: number;
+  count: number;
+}
+
+export interface RcodeLine {
+  rrname: string;
+  qtype: number;
+  rcode: number;
+  time: number;
+  count: number;
+}
+
+function absorb(into: { timeFirst: number; timeLast: number; count: number }, time: number, count: number) {
+  if (time < into.timeFirst) into.timeFirst = time;
+  if (time > into.timeLast) into.timeLast = time;
+  into.count += count;
+}
+
+export class ObservationBatch {
+  #records = new Map<string, Pending>();
+  #rcodes = new Map<string, PendingRcode>();
+  #linesBySensor = new Map<string, number>();
+  #lines = 0;
+
+  /** Input lines accounted so far (records, rcodes and rejects alike). */
+  get lines(): number {
+    return this.#lines;
+  }
+
+  /** Distinct records and rcode observations held. */
+  get size(): number {
+    return this.#records.size + this.#rcodes.size;
+  }
+
+  /** Counts one input line against a sensor, whatever became of it. */
+  countLine(sensorId: string): void {
+    this.#lines++;
+    this.#linesBySensor.set(sensorId, (this.#linesBySensor.get(sensorId) ?? 0) + 1);
+  }
+
+  addRecord(line: RecordLine, sensorId: string): void {
+    const key = `${line.rrname}\0${line.rrtype}\0${line.rdata}`;
+    const pending = this.#records.get(key);
+    if (pending) {
+      absorb(pending, line.time, line.count);
+      pending.sensorIds.add(sensorId);
+      return;
+    }
+    this.#records.set(key, {
+      rrname: line.rrname,
+      rrtype: line.rrtype,
+      rdata: line.rdata,
+      timeFirst: line.time,
+      timeLast: line.time,
+      count: line.count,
+      sensorIds: new Set([sensorId]),
+    });
+  }
+
+  addRcode(line: RcodeLine, sensorId: string): void {
+    const key = `${line.rrname}\0${line.rcode}\0${line.qtype}`;
+    const pending = this.#rcodes.get(key);
+    if (pending) {
+      absorb(pending, line.time, line.count);
+      pending.sensorIds.add(sensorId);
+      return;
+    }
+    this.#rcodes.set(key, {
+      rrname: line.rrname,
+      rcode: line.rcode,
+      qtype: line.qtype,
+      timeFirst: line.time,
+      timeLast: line.time,
+      count: line.count,
+      sensorIds: new Set([sensorId]),
+    });
+  }
+
+  /** Encodes the batch for the store (resolving sensor ids to their numbers) and empties it. */
+  async drain(store: Store, sensorNumbers: SensorNumberCache): Promise<WriteBatch> {
+    const ids = new Set<string>(this.#linesBySensor.keys());
+    const numbers = await sensorNumbers.resolve(store, ids);
+    const sensorsOf = (set: Set<string>) =>
+      [...set].map((id) => numbers.get(id) as number).sort((a, b) => a - b);
+
+    const records: EncodedRecord[] = [];
+    for (const p of this.#records.values()) {
+      const obs = {
+        timeFirst: p.timeFirst,
+        timeLast: p.timeLast,
+        count: p.count,
+        sensors: sensorsOf(p.sensorIds),
+      };
+      records.push({
+        rrname: p.rrname,
+        sortKey: sortKeyOf(p.rrname, p.rrtype, p.rdata),
+        value: encodeObservation(obs, encodeRdata(p.rrtype, p.rdata)),
+        index: indexRefOf(p.rrtype, p.rdata),
+      });
+    }
+    const rcodes: EncodedRcode[] = [];
+    for (const p of this.#rcodes.values()) {
+      const obs = {
+        timeFirst: p.timeFirst,
+        timeLast: p.timeLast,
+        count: p.count,
+        sensors: sensorsOf(p.sensorIds),
+      };
+      rcodes.push({ rrname: p.rrname, key: rcodeKeyOf(p.rcode, p.qtype), value: encodeObservation(obs) });
+    }
+    const batch: WriteBatch = { records, rcodes, linesBySensor: this.#linesBySensor };
+    this.#records = new Map();
+    this.#rcodes = new Map();
+    this.#linesBySensor = new Map();
+    this.#lines = 0;
+    return batch;
+  }
+}
+
+/** The reverse-index target of a record, in the form the store keys it by. */
+export function indexRefOf(rrtype: number, rdata: string): IndexRef | undefined {
+  const target = rdataIndexKey(rrtype, rdata);
+  if (!target) return undefined;
+  return target.kind === "ip" ? { kind: "ip", bytes: target.ip.bytes, text: target.ip.text } : target;
+}
+
+/** Sensor numbers never change once handed out, so each process asks the store once per sensor id. */
+export class SensorNumberCache {
+  readonly #known = new Map<string, number>();
+
+  async resolve(store: Store, ids: Iterable<string>): Promise<Map<string, number>> {
+    const missing = [...ids].filter((id) => !this.#known.has(id));
+    if (missing.length > 0) {
+      for (const [id, number] of await store.sensorNumbers(missing)) this.#known.set(id, number);
+    }
+    return this.#known;
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * Every Redis key pdns-pssl uses is built here. Keys start with a configurable prefix; the part in
+ * braces is the Redis Cluster hash tag, so everything about one name (its records and its rcodes) lives
+ * in one slot, each reverse-index entry list in the slot of its target, and the small metadata
+ * (sensor numbers, counters, documents) in one `{meta}` slot. Keys are never built elsewhere.
+ */
+import type { DocKind, IndexRef } from "./types.js";
+
+const PREFIX_SHAPE = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+export interface RedisKeys {
+  /** Sorted set (all scores 0) of sort key + observation value for each record owned by `rrname`. */
+  owner(rrname: string): string;
+  /** Sorted set (all scores 0) of sort key + rrname for each record whose rdata is this IP or name. */
+  index(ref: IndexRef): string;
+  /** Sorted set (all scores 0) of rcode key + observation value for each rcode observation of `rrname`. */
+  rcodes(rrname: string): string;
+  /** Hash sensor id → sensor number. */
+  sensorNumbers: string;
+  /** Counter for the last sensor number handed out. */
+  sensorSequence: string;
+  /** Hash sensor id → lines ingested. */
+  sensorLines: string;
+  /** Hash id → JSON document of one kind. */
+  docs(kind: DocKind): string;
+}
+
+/** Builds the key set for a prefix; the prefix may not contain braces (it would capture the hash tag). */
+export function redisKeys(prefix: string): RedisKeys {
+  if (!PREFIX_SHAPE.test(prefix)) {
+    throw new Error(`key prefix must match ${PREFIX_SHAPE.source}, got ${JSON.stringify(prefix)}`);
+  }
+  return {
+    owner: (rrname) => `${prefix}:o:{${rrname}}`,
+    index: (ref) => (ref.kind === "ip" ? `${prefix}:ip:{${ref.text}}` : `${prefix}:rn:{${ref.name}}`),
+    rcodes: (rrname) => `${prefix}:e:{${rrname}}`,
+    sensorNumbers: `${prefix}:{meta}:sensor-numbers`,
+    sensorSequence: `${prefix}:{meta}:sensor-seq`,
+    sensorLines: `${prefix}:{meta}:sensor-lines`,
+    docs: (kind) => `${prefix}:{meta}:doc:${kind}`,
+  };
+}

@@ -1,0 +1,228 @@
+/**
+ * Store on Redis or Apache Kvrocks through ioredis.
+ *
+ * Every command touches one key (or, for sensor numbers, two keys of the `{meta}` slot), so the layout
+ * is Redis-Cluster-safe; sorted sets are read with ZRANGEBYLEX only, on members whose scores are all 0,
+ * as Kvrocks requires; merges run in a single-key Lua script; no MULTI/EXEC. A batch costs two pipelined
+ * round trips: merge every owner's records, then add reverse-index entries for the records just created.
+ */
+import { readFileSync } from "node:fs";
+import { Redis, type RedisOptions } from "ioredis";
+import { nextPrefix, RCODE_KEY_BYTES, SORT_KEY_BYTES } from "../pdns/record-codec.js";
+import { type RedisKeys, redisKeys } from "./redis-keys.js";
+import type {
+  DocKind,
+  EncodedRecord,
+  IndexEntry,
+  IndexRef,
+  RecordRef,
+  SensorLines,
+  SortKeyRange,
+  Store,
+  StoredRcode,
+  StoredValue,
+  WriteBatch,
+  WriteResult,
+} from "./types.js";
+
+/** Members passed to one script call: bounds the time one call holds Redis. */
+const MEMBERS_PER_CALL = 256;
+const CREATED = 1;
+const COLLISION = 2;
+
+const lua = (name: string) => readFileSync(new URL(`./lua/${name}`, import.meta.url), "utf8");
+
+interface ScriptCommands {
+  mergeObservations(key: string, keyLength: number, ...members: Buffer[]): Promise<number[]>;
+  sensorNumbers(numbersKey: string, sequenceKey: string, ...ids: string[]): Promise<number[]>;
+}
+type ScriptedRedis = Redis & ScriptCommands;
+type ScriptedPipeline = ReturnType<Redis["pipeline"]> & ScriptCommands;
+
+function lexMin(start: Buffer | undefined): Buffer | string {
+  return start ? Buffer.concat([Buffer.from("["), start]) : "-";
+}
+
+function lexMax(end: Buffer | undefined): Buffer | string {
+  return end ? Buffer.concat([Buffer.from("("), end]) : "+";
+}
+
+/** Results of a pipeline, throwing the first command error. */
+async function execPipeline(pipeline: { exec(): Promise<[Error | null, unknown][] | null> }) {
+  const results = (await pipeline.exec()) ?? [];
+  return results.map(([error, value]) => {
+    if (error) throw error;
+    return value;
+  });
+}
+
+class RedisStore implements Store {
+  readonly backend = "redis";
+  readonly #redis: ScriptedRedis;
+  readonly #keys: RedisKeys;
+
+  constructor(redis: Redis, keys: RedisKeys) {
+    redis.defineCommand("mergeObservations", { numberOfKeys: 1, lua: lua("merge-observations-1.lua") });
+    redis.defineCommand("sensorNumbers", { numberOfKeys: 2, lua: lua("sensor-numbers-2.lua") });
+    this.#redis = redis as ScriptedRedis;
+    this.#keys = keys;
+  }
+
+  async write(batch: WriteBatch): Promise<WriteResult> {
+    const merges = this.#redis.pipeline() as ScriptedPipeline;
+    const calls: EncodedRecord[][] = [];
+    for (const [rrname, records] of groupBy(batch.records, (r) => r.rrname)) {
+      for (let i = 0; i < records.length; i += MEMBERS_PER_CALL) {
+        const part = records.slice(i, i + MEMBERS_PER_CALL);
+        calls.push(part);
+        merges.mergeObservations(
+          this.#keys.owner(rrname),
+          SORT_KEY_BYTES,
+          ...part.map((r) => Buffer.concat([r.sortKey, r.value])),
+        );
+      }
+    }
+    for (const [rrname, rcodes] of groupBy(batch.rcodes, (r) => r.rrname)) {
+      for (let i = 0; i < rcodes.length; i += MEMBERS_PER_CALL) {
+        const members = rcodes.slice(i, i + MEMBERS_PER_CALL).map((r) => Buffer.concat([r.key, r.value]));
+        merges.mergeObservations(this.#keys.rcodes(rrname), RCODE_KEY_BYTES, ...members);
+      }
+    }
+    for (const [sensorId, lines] of batch.linesBySensor) {
+      merges.hincrby(this.#keys.sensorLines, sensorId, lines);
+    }
+    const statuses = await execPipeline(merges);
+
+    const result: WriteResult = { created: 0, collisions: 0 };
+    const indexing = this.#redis.pipeline();
+    calls.forEach((records, call) => {
+      const callStatuses = statuses[call] as number[];
+      records.forEach((record, i) => {
+        if (callStatuses[i] === COLLISION) result.collisions++;
+        if (callStatuses[i] !== CREATED) return;
+        result.created++;
+        if (record.index) {
+          const member = Buffer.concat([record.sortKey, Buffer.from(record.rrname, "utf8")]);
+          indexing.zadd(this.#keys.index(record.index), 0, member);
+        }
+      });
+    });
+    if (indexing.length > 0) await execPipeline(indexing);
+    return result;
+  }
+
+  async sensorNumbers(sensorIds: readonly string[]): Promise<Map<string, number>> {
+    if (sensorIds.length === 0) return new Map();
+    const numbers = await this.#redis.sensorNumbers(
+      this.#keys.sensorNumbers,
+      this.#keys.sensorSequence,
+      ...sensorIds,
+    );
+    return new Map(sensorIds.map((id, i) => [id, numbers[i] as number]));
+  }
+
+  async *scanOwner(rrname: string, range: SortKeyRange, chunkSize: number): AsyncIterable<StoredValue[]> {
+    for await (const members of this.#scan(this.#keys.owner(rrname), range, chunkSize)) {
+      yield members.map((m) => ({
+        sortKey: m.subarray(0, SORT_KEY_BYTES),
+        value: m.subarray(SORT_KEY_BYTES),
+      }));
+    }
+  }
+
+  async *scanIndex(ref: IndexRef, range: SortKeyRange, chunkSize: number): AsyncIterable<IndexEntry[]> {
+    for await (const members of this.#scan(this.#keys.index(ref), range, chunkSize)) {
+      yield members.map((m) => ({
+        sortKey: m.subarray(0, SORT_KEY_BYTES),
+        rrname: m.subarray(SORT_KEY_BYTES).toString("utf8"),
+      }));
+    }
+  }
+
+  async *#scan(key: string, range: SortKeyRange, chunkSize: number): AsyncIterable<Buffer[]> {
+    let min = lexMin(range.start);
+    const max = lexMax(range.end);
+    for (;;) {
+      const members = await this.#redis.zrangebylexBuffer(key, min, max, "LIMIT", 0, chunkSize);
+      if (members.length > 0) yield members;
+      if (members.length < chunkSize) return;
+      min = Buffer.concat([Buffer.from("("), members[members.length - 1] as Buffer]);
+    }
+  }
+
+  async getRecords(refs: readonly RecordRef[]): Promise<(Buffer | undefined)[]> {
+    if (refs.length === 0) return [];
+    const pipeline = this.#redis.pipeline();
+    for (const ref of refs) {
+      pipeline.zrangebylexBuffer(
+        this.#keys.owner(ref.rrname),
+        lexMin(ref.sortKey),
+        lexMax(nextPrefix(ref.sortKey)),
+        "LIMIT",
+        0,
+        1,
+      );
+    }
+    const results = (await execPipeline(pipeline)) as Buffer[][];
+    return results.map((found) => found[0]?.subarray(SORT_KEY_BYTES));
+  }
+
+  async listRcodes(rrname: string): Promise<StoredRcode[]> {
+    const members = await this.#redis.zrangeBuffer(this.#keys.rcodes(rrname), "0", "-1");
+    return members.map((m) => ({ key: m.subarray(0, RCODE_KEY_BYTES), value: m.subarray(RCODE_KEY_BYTES) }));
+  }
+
+  async sensorLines(): Promise<SensorLines[]> {
+    const all = await this.#redis.hgetall(this.#keys.sensorLines);
+    return Object.entries(all).map(([sensorId, lines]) => ({ sensorId, lines: Number(lines) }));
+  }
+
+  async getDoc(kind: DocKind, id: string): Promise<string | undefined> {
+    return (await this.#redis.hget(this.#keys.docs(kind), id)) ?? undefined;
+  }
+
+  async putDoc(kind: DocKind, id: string, json: string): Promise<void> {
+    await this.#redis.hset(this.#keys.docs(kind), id, json);
+  }
+
+  async deleteDoc(kind: DocKind, id: string): Promise<boolean> {
+    return (await this.#redis.hdel(this.#keys.docs(kind), id)) > 0;
+  }
+
+  async listDocs(kind: DocKind): Promise<Array<[string, string]>> {
+    return Object.entries(await this.#redis.hgetall(this.#keys.docs(kind)));
+  }
+
+  async ping(): Promise<void> {
+    await this.#redis.ping();
+  }
+
+  async close(): Promise<void> {
+    await this.#redis.quit();
+  }
+}
+
+function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
+}
+
+/** Connects to Redis or Kvrocks at `url` (redis://host:port[/db]) and checks it answers. */
+export async function openRedisStore(url: string, keyPrefix: string): Promise<Store> {
+  const keys = redisKeys(keyPrefix);
+  const options: RedisOptions = {
+    // Kvrocks without RESP3 answers HELLO 3 as RESP2; pin RESP2 so both behave the same.
+    protocol: 2,
+    lazyConnect: true,
+    maxRetriesPerRequest: 2,
+  };
+  const redis = new Redis(url, options);
+  await redis.connect();
+  return new RedisStore(redis, keys);
+}

@@ -1,0 +1,101 @@
+/**
+ * The storage contract. Every backend (embedded LMDB, Redis/Kvrocks) implements exactly these
+ * primitives; merging, paging, filtering and output formats live above it and are written once.
+ *
+ * Byte layouts of keys and values are defined by `src/pdns/record-codec.ts`; a backend stores them
+ * as opaque bytes, except that it must merge two encoded observations the way the codec does.
+ */
+
+/** A reverse-index target: the IP or the name an rdata value points to. */
+export type IndexRef = { kind: "ip"; bytes: Uint8Array; text: string } | { kind: "name"; name: string };
+
+/** One distinct (rrname, rrtype, rdata) with its merged observation, ready to be written. */
+export interface EncodedRecord {
+  rrname: string;
+  /** 10-byte sort key: rrtype (u16) + 64-bit hash of the tuple. */
+  sortKey: Buffer;
+  /** Encoded observation (times, count, sensors) followed by the rdata bytes. */
+  value: Buffer;
+  index: IndexRef | undefined;
+}
+
+/** One (rrname, rcode, qtype) error observation (NXDOMAIN and friends). */
+export interface EncodedRcode {
+  rrname: string;
+  /** 3-byte key: rcode (u8) + qtype (u16). */
+  key: Buffer;
+  value: Buffer;
+}
+
+export interface WriteBatch {
+  records: EncodedRecord[];
+  rcodes: EncodedRcode[];
+  /** Input lines accounted to each sensor id in this batch (for /info). */
+  linesBySensor: Map<string, number>;
+}
+
+export interface WriteResult {
+  /** Records that did not exist before this batch. */
+  created: number;
+  /** Records whose sort key was taken by a different tuple (a 64-bit hash collision): not written. */
+  collisions: number;
+}
+
+/** Half-open sort-key range: start inclusive, end exclusive; absent bounds are open. */
+export interface SortKeyRange {
+  start?: Buffer | undefined;
+  end?: Buffer | undefined;
+}
+
+export interface StoredValue {
+  sortKey: Buffer;
+  value: Buffer;
+}
+
+export interface IndexEntry {
+  sortKey: Buffer;
+  rrname: string;
+}
+
+export interface RecordRef {
+  rrname: string;
+  sortKey: Buffer;
+}
+
+export interface StoredRcode {
+  key: Buffer;
+  value: Buffer;
+}
+
+export interface SensorLines {
+  sensorId: string;
+  lines: number;
+}
+
+/** Collections of small JSON documents (users, tokens, ...). */
+export type DocKind = "user" | "token";
+
+export interface Store {
+  readonly backend: "lmdb" | "redis";
+  /** Merges a batch into the store; durable when the promise resolves. */
+  write(batch: WriteBatch): Promise<WriteResult>;
+  /** Small stable integers for sensor ids, allocated on first use (kept in records instead of strings). */
+  sensorNumbers(sensorIds: readonly string[]): Promise<Map<string, number>>;
+  /** Records owned by `rrname`, ascending by sort key, in chunks of at most `chunkSize`. */
+  scanOwner(rrname: string, range: SortKeyRange, chunkSize: number): AsyncIterable<StoredValue[]>;
+  /** Records whose rdata points to `ref`, ascending by sort key then rrname. */
+  scanIndex(ref: IndexRef, range: SortKeyRange, chunkSize: number): AsyncIterable<IndexEntry[]>;
+  /** The stored values of the given records (undefined where absent), in order. */
+  getRecords(refs: readonly RecordRef[]): Promise<(Buffer | undefined)[]>;
+  /** Every rcode observation of `rrname`. */
+  listRcodes(rrname: string): Promise<StoredRcode[]>;
+  /** Lines ingested per sensor id. */
+  sensorLines(): Promise<SensorLines[]>;
+  getDoc(kind: DocKind, id: string): Promise<string | undefined>;
+  putDoc(kind: DocKind, id: string, json: string): Promise<void>;
+  deleteDoc(kind: DocKind, id: string): Promise<boolean>;
+  listDocs(kind: DocKind): Promise<Array<[id: string, json: string]>>;
+  /** Throws when the store cannot be reached. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,193 @@
+import { expect, it } from "vitest";
+import { ObservationBatch, type RecordLine, SensorNumberCache } from "../src/pdns/observation-batch.js";
+import {
+  decodeObservation,
+  decodeRcodeKey,
+  decodeRdata,
+  encodeObservation,
+  encodeRdata,
+  rrtypeRange,
+  sortKeyOf,
+} from "../src/pdns/record-codec.js";
+import type { IndexRef, Store } from "../src/store/types.js";
+import { describeEachBackend } from "./helpers/backends.js";
+
+const A = 1;
+const NS = 2;
+const CNAME = 5;
+const AAAA = 28;
+const TXT = 16;
+
+async function ingest(
+  store: Store,
+  lines: Array<RecordLine & { sensor?: string }>,
+  cache = new SensorNumberCache(),
+) {
+  const batch = new ObservationBatch();
+  for (const line of lines) {
+    batch.countLine(line.sensor ?? "s1");
+    batch.addRecord(line, line.sensor ?? "s1");
+  }
+  return store.write(await batch.drain(store, cache));
+}
+
+async function collect<T>(chunks: AsyncIterable<T[]>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const chunk of chunks) all.push(...chunk);
+  return all;
+}
+
+const ip = (text: string, bytes: number[]): IndexRef => ({ kind: "ip", text, bytes: Uint8Array.from(bytes) });
+
+describeEachBackend("store contract", ({ store }) => {
+  it("merges repeated observations: earliest first, latest last, counts summed, sensors united", async () => {
+    const line = { rrname: "www.example.lu", rrtype: A, rdata: "192.0.2.11" };
+    const first = await ingest(store(), [
+      { ...line, time: 1000, count: 1 },
+      { ...line, time: 900, count: 2, sensor: "s2" },
+    ]);
+    expect(first).toEqual({ created: 1, collisions: 0 });
+    const second = await ingest(store(), [{ ...line, time: 5000, count: 4 }]);
+    expect(second).toEqual({ created: 0, collisions: 0 });
+
+    const [entry, ...rest] = await collect(store().scanOwner("www.example.lu", {}, 10));
+    expect(rest).toEqual([]);
+    expect(entry?.sortKey.equals(sortKeyOf(line.rrname, A, line.rdata))).toBe(true);
+    const { obs, payload } = decodeObservation(entry?.value as Buffer);
+    expect(obs.timeFirst).toBe(900);
+    expect(obs.timeLast).toBe(5000);
+    expect(obs.count).toBe(7);
+    expect(obs.sensors).toHaveLength(2);
+    expect(decodeRdata(A, payload)).toBe("192.0.2.11");
+  });
+
+  it("lists a name's records in sort-key order, in chunks, each exactly once", async () => {
+    const lines = Array.from({ length: 300 }, (_, i) => ({
+      rrname: "big.example",
+      rrtype: i % 2 ? A : TXT,
+      rdata: i % 2 ? `10.0.${i >> 8}.${i & 255}` : `text ${i}`,
+      time: 1000 + i,
+      count: 1,
+    }));
+    await ingest(store(), lines);
+    const listed = await collect(store().scanOwner("big.example", {}, 7));
+    expect(listed).toHaveLength(300);
+    const keys = listed.map((e) => e.sortKey.toString("hex"));
+    expect([...keys].sort()).toEqual(keys);
+    expect(new Set(keys).size).toBe(300);
+  });
+
+  it("restricts scans to a sort-key range (an rrtype)", async () => {
+    await ingest(store(), [
+      { rrname: "example.lu", rrtype: A, rdata: "192.0.2.10", time: 1, count: 1 },
+      { rrname: "example.lu", rrtype: AAAA, rdata: "2001:db8::10", time: 1, count: 1 },
+      { rrname: "example.lu", rrtype: NS, rdata: "ns1.example.lu", time: 1, count: 1 },
+    ]);
+    const aaaa = await collect(store().scanOwner("example.lu", rrtypeRange(AAAA), 10));
+    expect(aaaa.map((e) => decodeRdata(AAAA, decodeObservation(e.value).payload))).toEqual(["2001:db8::10"]);
+  });
+
+  it("indexes addresses and target names, and fetches the records they point to", async () => {
+    await ingest(store(), [
+      { rrname: "a.example", rrtype: A, rdata: "192.0.2.1", time: 1, count: 1 },
+      { rrname: "b.example", rrtype: A, rdata: "192.0.2.1", time: 2, count: 1 },
+      { rrname: "c.example", rrtype: A, rdata: "192.0.2.2", time: 3, count: 1 },
+      { rrname: "www.example", rrtype: CNAME, rdata: "a.example", time: 4, count: 1 },
+      { rrname: "v6.example", rrtype: AAAA, rdata: "2001:db8::1", time: 5, count: 1 },
+    ]);
+    const byIp = await collect(store().scanIndex(ip("192.0.2.1", [192, 0, 2, 1]), {}, 1));
+    expect(byIp.map((e) => e.rrname).sort()).toEqual(["a.example", "b.example"]);
+    const byV6 = await collect(
+      store().scanIndex(ip("2001:db8::1", [0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]), {}, 10),
+    );
+    expect(byV6.map((e) => e.rrname)).toEqual(["v6.example"]);
+    const byName = await collect(store().scanIndex({ kind: "name", name: "a.example" }, {}, 10));
+    expect(byName.map((e) => e.rrname)).toEqual(["www.example"]);
+
+    const values = await store().getRecords([
+      ...byIp,
+      { rrname: "nope.example", sortKey: byIp[0]?.sortKey as Buffer },
+    ]);
+    expect(values.slice(0, 2).every((v) => v !== undefined)).toBe(true);
+    expect(values[2]).toBeUndefined();
+  });
+
+  it("refuses a different tuple under a taken sort key instead of overwriting it", async () => {
+    await ingest(store(), [{ rrname: "x.example", rrtype: A, rdata: "192.0.2.7", time: 1, count: 1 }]);
+    const forged = {
+      rrname: "x.example",
+      sortKey: sortKeyOf("x.example", A, "192.0.2.7"),
+      value: encodeObservation(
+        { timeFirst: 1, timeLast: 1, count: 1, sensors: [1] },
+        encodeRdata(A, "192.0.2.8"),
+      ),
+      index: undefined,
+    };
+    const result = await store().write({ records: [forged], rcodes: [], linesBySensor: new Map() });
+    expect(result).toEqual({ created: 0, collisions: 1 });
+    const [entry] = await collect(store().scanOwner("x.example", {}, 10));
+    expect(decodeRdata(A, decodeObservation(entry?.value as Buffer).payload)).toBe("192.0.2.7");
+  });
+
+  it("keeps names with key-separator characters apart", async () => {
+    const names = ["a:b", "a", "{a}", "a}b", "*.a", "a\\.b", "a.b"];
+    await ingest(
+      store(),
+      names.map((rrname, i) => ({ rrname, rrtype: TXT, rdata: `n${i}`, time: 1, count: 1 })),
+    );
+    for (const [i, rrname] of names.entries()) {
+      const entries = await collect(store().scanOwner(rrname, {}, 10));
+      expect(entries.map((e) => decodeRdata(TXT, decodeObservation(e.value).payload))).toEqual([`n${i}`]);
+    }
+  });
+
+  it("merges rcode observations per name, rcode and query type", async () => {
+    const cache = new SensorNumberCache();
+    for (const time of [30, 10, 20]) {
+      const batch = new ObservationBatch();
+      batch.countLine("s1");
+      batch.addRcode({ rrname: "gone.example", rcode: 3, qtype: A, time, count: 1 }, "s1");
+      batch.addRcode({ rrname: "gone.example", rcode: 2, qtype: 15, time, count: 1 }, "s1");
+      await store().write(await batch.drain(store(), cache));
+    }
+    const rcodes = await store().listRcodes("gone.example");
+    const decoded = rcodes
+      .map((r) => ({ ...decodeRcodeKey(r.key), ...decodeObservation(r.value).obs }))
+      .sort((a, b) => a.rcode - b.rcode);
+    expect(decoded).toEqual([
+      { rcode: 2, qtype: 15, timeFirst: 10, timeLast: 30, count: 3, sensors: [1] },
+      { rcode: 3, qtype: A, timeFirst: 10, timeLast: 30, count: 3, sensors: [1] },
+    ]);
+  });
+
+  it("hands out stable sensor numbers and counts lines per sensor", async () => {
+    const first = await store().sensorNumbers(["alpha", "beta"]);
+    const again = await store().sensorNumbers(["beta", "gamma", "alpha"]);
+    expect(again.get("alpha")).toBe(first.get("alpha"));
+    expect(again.get("beta")).toBe(first.get("beta"));
+    expect(new Set(again.values()).size).toBe(3);
+
+    await ingest(store(), [
+      { rrname: "a.example", rrtype: A, rdata: "192.0.2.1", time: 1, count: 1, sensor: "alpha" },
+      { rrname: "b.example", rrtype: A, rdata: "192.0.2.1", time: 1, count: 1, sensor: "alpha" },
+      { rrname: "c.example", rrtype: A, rdata: "192.0.2.1", time: 1, count: 1, sensor: "beta" },
+    ]);
+    const lines = (await store().sensorLines()).sort((a, b) => a.sensorId.localeCompare(b.sensorId));
+    expect(lines).toEqual([
+      { sensorId: "alpha", lines: 2 },
+      { sensorId: "beta", lines: 1 },
+    ]);
+  });
+
+  it("stores, lists and deletes documents by kind", async () => {
+    await store().putDoc("user", "alice", '{"name":"alice"}');
+    await store().putDoc("user", "bob", '{"name":"bob"}');
+    await store().putDoc("token", "t1", '{"id":"t1"}');
+    expect(await store().getDoc("user", "alice")).toBe('{"name":"alice"}');
+    expect((await store().listDocs("user")).map(([id]) => id).sort()).toEqual(["alice", "bob"]);
+    expect(await store().deleteDoc("user", "alice")).toBe(true);
+    expect(await store().deleteDoc("user", "alice")).toBe(false);
+    expect(await store().getDoc("user", "alice")).toBeUndefined();
+    expect((await store().listDocs("token")).map(([id]) => id)).toEqual(["t1"]);
+  });
+});
