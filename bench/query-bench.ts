@@ -37,18 +37,30 @@ async function recordsOf(baseUrl: string, kind: QueryKind, authorization: string
 export async function checkAnswers(baseUrl: string, authorization: string): Promise<void> {
   const name = await recordsOf(baseUrl, "name hit", authorization);
   if (name.length !== KNOWN.nameHitRecords || name.some((r) => r.rrname !== KNOWN.nameHit)) {
-    throw new Error(`name hit: expected ${KNOWN.nameHitRecords} records of ${KNOWN.nameHit}, got ${name.length}`);
+    throw new Error(
+      `name hit: expected ${KNOWN.nameHitRecords} records of ${KNOWN.nameHit}, got ${name.length}`,
+    );
   }
   const ip = await recordsOf(baseUrl, "IP hit", authorization);
   const names = new Set(ip.map((r) => r.rrname));
-  if (ip.length !== KNOWN.ipHitNames || names.size !== KNOWN.ipHitNames || ip.some((r) => r.rdata !== KNOWN.ipHit)) {
+  if (
+    ip.length !== KNOWN.ipHitNames ||
+    names.size !== KNOWN.ipHitNames ||
+    ip.some((r) => r.rdata !== KNOWN.ipHit)
+  ) {
     throw new Error(`IP hit: expected ${KNOWN.ipHitNames} A records of distinct names, got ${ip.length}`);
   }
   const miss = await recordsOf(baseUrl, "miss", authorization);
   if (miss.length !== 0) throw new Error(`miss: expected no record, got ${miss.length}`);
 }
 
-async function load(baseUrl: string, kind: QueryKind, authorization: string, seconds: number, connections: number) {
+async function load(
+  baseUrl: string,
+  kind: QueryKind,
+  authorization: string,
+  seconds: number,
+  connections: number,
+) {
   return autocannon({
     url: `${baseUrl}${PATHS[kind]}`,
     connections,

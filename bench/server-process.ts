@@ -3,16 +3,25 @@
  * given a user and a token through the CLI, started on a free loopback port, and stopped at the end.
  */
 import type { ChildProcess } from "node:child_process";
-import { once } from "node:events";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { runToEnd, spawnTracked, stopChild, tail } from "./children.js";
 
+/** Resident memory of a process, in bytes, from /proc/<pid>/status. */
+export interface Memory {
+  rss: number;
+  /** VmHWM: the highest RSS the process ever had. */
+  peak: number;
+  /** Heap and other private memory. */
+  anon: number;
+  /** Pages of mapped files (LMDB's memory map counts here), which the kernel can drop at will. */
+  file: number;
+}
+
 export interface ServerProcess {
   baseUrl: string;
   pid: number;
-  /** VmRSS and VmHWM (peak) of the server process, in bytes. */
-  memory(): Promise<{ rss: number; peak: number }>;
+  memory(): Promise<Memory>;
   stop(): Promise<void>;
 }
 
@@ -33,11 +42,14 @@ export async function createCredentials(root: string, storeArgs: readonly string
   return `Basic ${Buffer.from(`bench:${token}`).toString("base64")}`;
 }
 
-async function statusKb(pid: number, field: string): Promise<number> {
+async function memoryOf(pid: number): Promise<Memory> {
   const status = await readFile(`/proc/${pid}/status`, "utf8");
-  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status);
-  if (!match) throw new Error(`/proc/${pid}/status has no ${field}`);
-  return Number(match[1]) * 1024;
+  const kb = (field: string) => {
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status);
+    if (!match) throw new Error(`/proc/${pid}/status has no ${field}`);
+    return Number(match[1]) * 1024;
+  };
+  return { rss: kb("VmRSS"), peak: kb("VmHWM"), anon: kb("RssAnon"), file: kb("RssFile") };
 }
 
 /** Resolves with the port once the server logs that it listens; rejects if it exits first or is slow. */
@@ -46,8 +58,8 @@ async function listeningPort(child: ChildProcess, output: () => string, timeoutM
   while (Date.now() < deadline) {
     const match = /listening on http:\/\/[^\s]*:(\d+) /.exec(output());
     if (match) return Number(match[1]);
-    if (child.exitCode !== null) break;
-    await Promise.race([once(child, "exit"), new Promise((resolve) => setTimeout(resolve, 50))]);
+    if (child.exitCode !== null || child.signalCode !== null) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`the server did not start listening:\n${output()}`);
 }
@@ -68,9 +80,7 @@ export async function startServer(root: string, storeArgs: readonly string[]): P
   return {
     baseUrl: `http://127.0.0.1:${port}`,
     pid,
-    async memory() {
-      return { rss: await statusKb(pid, "VmRSS"), peak: await statusKb(pid, "VmHWM") };
-    },
+    memory: () => memoryOf(pid),
     stop: () => stopChild(child),
   };
 }

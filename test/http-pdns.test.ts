@@ -2,7 +2,7 @@
  * End to end, as a user runs it: the real CLI creates users and tokens and imports the real sensor
  * sample into a store while the real server runs on a socket; the queries go over HTTP.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,6 +12,7 @@ import { deleteRedisPrefix, REDIS_URL, redisReachable, uniquePrefix } from "./he
 import { runCli } from "./helpers/cli.js";
 import { assertCofRecord, basic, parseNdjsonStrict } from "./helpers/http.js";
 
+const MANY = 3000;
 const SAMPLE = new URL("../../shared/samples/passivedns.txt", import.meta.url).pathname;
 
 for (const backend of ["lmdb", "redis"] as const) {
@@ -53,6 +54,17 @@ for (const backend of ["lmdb", "redis"] as const) {
       const ingest = await cli("ingest", "passivedns", SAMPLE, "--sensor-id", "sensor-1", "--json");
       const summary = JSON.parse(ingest.stdout);
       expect(summary).toMatchObject({ lines: 216, records: 206, rcodes: 10, rejected: {} });
+
+      // A name whose answer spans several chunks, so it is streamed rather than sent whole.
+      const many = join(tmpdir(), `pp-many-${process.pid}-${backend}.txt`);
+      const lines = Array.from(
+        { length: MANY },
+        (_, i) =>
+          `1700000000.000001||10.0.0.1||10.0.0.2||IN||many.example.||A||10.9.${i >> 8}.${i & 255}||60||1\n`,
+      );
+      await writeFile(many, lines.join(""));
+      await cli("ingest", "passivedns", many, "--sensor-id", "sensor-2");
+      await rm(many);
     }, 60_000);
 
     afterAll(async () => {
@@ -163,6 +175,15 @@ for (const backend of ["lmdb", "redis"] as const) {
       expect(await bad.json()).toMatchObject({ code: "bad_request" });
     });
 
+    it("streams an answer larger than one chunk, every line strict COF", async () => {
+      const res = await get("/pdns/query/many.example");
+      expect(res.status).toBe(200);
+      const records = parseNdjsonStrict(await res.text());
+      expect(records).toHaveLength(MANY);
+      records.forEach(assertCofRecord);
+      expect(new Set(records.map((r) => r.rdata)).size).toBe(MANY);
+    });
+
     it("answers an unknown name with 200 and an empty body", async () => {
       const res = await get("/pdns/query/nothing-here.example");
       expect(res.status).toBe(200);
@@ -184,12 +205,10 @@ for (const backend of ["lmdb", "redis"] as const) {
         "cdn.example.lu CNAME",
         "front.d4-demo.net CNAME",
       ]);
-      const info = await (await get("/info")).json();
-      expect(info).toMatchObject({
-        software: "pdns-pssl",
-        stats: 216,
-        sensors: [{ sensor_id: "sensor-1", count: 216 }],
-      });
+      const info = (await (await get("/info")).json()) as { sensors: unknown[] };
+      expect(info).toMatchObject({ software: "pdns-pssl", stats: 216 + MANY });
+      expect(info.sensors).toContainEqual({ sensor_id: "sensor-1", count: 216 });
+      expect(info.sensors).toContainEqual({ sensor_id: "sensor-2", count: MANY });
     });
 
     it("lists error answers apart from records", async () => {

@@ -116,10 +116,10 @@ describeEachBackend("store contract", ({ store }) => {
     await ingest(store(), [{ rrname: "x.example", rrtype: A, rdata: "192.0.2.7", time: 1, count: 1 }]);
     const forged = {
       rrname: "x.example",
-      sortKey: sortKeyOf("x.example", A, "192.0.2.7"),
-      value: encodeObservation(
+      member: encodeObservation(
         { timeFirst: 1, timeLast: 1, count: 1, sensors: [1] },
         encodeRdata(A, "192.0.2.8"),
+        sortKeyOf("x.example", A, "192.0.2.7"),
       ),
       index: undefined,
     };

@@ -46,6 +46,12 @@ export function normalizeName(s: string): string | undefined {
   let i = 0;
   while (i < n) {
     let c = s.charCodeAt(i);
+    // Fast path for the usual host-name characters: a-z, 0-9 and "-".
+    if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45) {
+      if (++label > MAX_LABEL) return undefined;
+      i++;
+      continue;
+    }
     if (c === DOT) {
       if (label === 0) return undefined;
       wire += label + 1;

@@ -6,14 +6,28 @@ const encoder = new TextEncoder();
 
 export const NDJSON = "application/x-ndjson";
 
-export function streamResponse(
+/**
+ * The response for a chunked answer. Most answers fit in their first chunk: those are sent as one plain
+ * body (cheaper than a stream); larger ones stream the rest as the client reads.
+ */
+export async function chunkedResponse(
   chunks: AsyncIterable<string>,
-  init: { status?: number; headers: Record<string, string> },
-): Response {
+  headers: Record<string, string>,
+): Promise<Response> {
   const iterator = chunks[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  if (first.done) return new Response("", { headers });
+  const second = await iterator.next();
+  if (second.done) return new Response(first.value, { headers });
+  const pending = [first.value, second.value];
   const body = new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
+        const buffered = pending.shift();
+        if (buffered !== undefined) {
+          controller.enqueue(encoder.encode(buffered));
+          return;
+        }
         const next = await iterator.next();
         if (next.done) controller.close();
         else controller.enqueue(encoder.encode(next.value));
@@ -24,7 +38,7 @@ export function streamResponse(
     },
     { highWaterMark: 1 },
   );
-  return new Response(body, { status: init.status ?? 200, headers: init.headers });
+  return new Response(body, { headers });
 }
 
 /** Concatenates the lines of each group into one chunk (one write per group, not per line). */

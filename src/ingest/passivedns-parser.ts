@@ -8,7 +8,10 @@ import { rcodeFromAnswer } from "../dns/rcode.js";
 import { normalizeRdata } from "../dns/rdata.js";
 import { rrtypeFromText } from "../dns/rrtype.js";
 
-/** Why a line was not ingested. `invalid_utf8` and `line_too_long` are for the line reader's caller. */
+/**
+ * Why a line was not ingested. `line_too_long` and `invalid_utf8` (for raw bytes) are for the line
+ * reader's caller; the JSON parser also gives `invalid_utf8` for an escaped lone surrogate.
+ */
 export type RejectReason =
   | "field_count"
   | "bad_timestamp"
@@ -221,7 +224,8 @@ function validateLayout(layout: PassiveDnsLayout): void {
 }
 
 function isBlank(line: string): boolean {
-  return line.length === 0 || line.trim().length === 0;
+  // Only a line that starts with whitespace can be blank; spare the others a trim().
+  return line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim().length === 0);
 }
 
 /**
@@ -255,33 +259,52 @@ export function createPassiveDnsParser(layout: PassiveDnsLayout): (line: string)
 
   const delimiter = layout.delimiter;
   const width = delimiter.length;
+  const lead = delimiter.charAt(0);
   const total = fields.length;
-  // Column bounds of the current line; the parser is synchronous, so one pair of arrays serves all.
+  const right = total - 1 - iAnswer;
+  // Column bounds of the current line, and the last `right` delimiter positions seen (a ring). The
+  // parser is synchronous, so these arrays serve every line.
   const starts = new Int32Array(total);
   const ends = new Int32Array(total);
+  const ring = new Int32Array(right);
 
-  /** Fills starts/ends; false when the line has fewer columns than the layout. */
+  /** Next delimiter at or after `from`, or -1. A one-character indexOf is much faster than a longer one. */
+  function find(line: string, from: number): number {
+    for (let d = line.indexOf(lead, from); d >= 0; d = line.indexOf(lead, d + 1)) {
+      let k = 1;
+      while (k < width && line.charCodeAt(d + k) === delimiter.charCodeAt(k)) k++;
+      if (k === width) return d;
+    }
+    return -1;
+  }
+
+  /**
+   * Fills starts/ends; false when the line has fewer columns than the layout. Columns left of the
+   * answer come from the first delimiters and columns right of it from the last ones, so any extra
+   * delimiters (a TXT with `||`) stay inside the answer.
+   */
   function split(line: string): boolean {
-    let start = 0;
+    let from = 0;
     for (let k = 0; k < iAnswer; k++) {
-      const d = line.indexOf(delimiter, start);
+      const d = find(line, from);
       if (d < 0) return false;
-      starts[k] = start;
+      starts[k] = from;
       ends[k] = d;
-      start = d + width;
+      from = d + width;
     }
-    // Columns right of the answer are taken from the end, so extra delimiters stay in the answer.
+    starts[iAnswer] = from;
     let end = line.length;
-    for (let k = total - 1; k > iAnswer; k--) {
-      const from = end - width;
-      if (from < start) return false;
-      const d = line.lastIndexOf(delimiter, from);
-      if (d < start) return false;
-      starts[k] = d + width;
-      ends[k] = end;
-      end = d;
+    if (right > 0) {
+      let seen = 0;
+      for (let d = find(line, from); d >= 0; d = find(line, d + width)) ring[seen++ % right] = d;
+      if (seen < right) return false;
+      for (let j = right - 1; j >= 0; j--) {
+        const d = ring[(seen - right + j) % right] ?? 0;
+        starts[iAnswer + 1 + j] = d + width;
+        ends[iAnswer + 1 + j] = end;
+        end = d;
+      }
     }
-    starts[iAnswer] = start;
     ends[iAnswer] = end;
     return true;
   }
@@ -289,6 +312,20 @@ export function createPassiveDnsParser(layout: PassiveDnsLayout): (line: string)
   const column = (line: string, k: number) => line.slice(starts[k], ends[k]);
   const digits = (line: string, k: number, max: number) =>
     parseDigits(line, starts[k] ?? 0, ends[k] ?? 0, max);
+  const isIpColumn = (line: string, k: number) => isIp(line, starts[k], ends[k]);
+
+  /** Whether the class column says IN, without slicing it in the usual case. */
+  function isInClass(line: string): boolean {
+    const start = starts[iClass] ?? 0;
+    if (
+      (ends[iClass] ?? 0) - start === 2 &&
+      line.charCodeAt(start) === 73 &&
+      line.charCodeAt(start + 1) === 78
+    ) {
+      return true;
+    }
+    return classKind(column(line, iClass)) === "in";
+  }
 
   function parseText(raw: string): ParsedLine {
     // Lines popped from a D4 queue skip the line reader, so a CR may still be there.
@@ -299,18 +336,15 @@ export function createPassiveDnsParser(layout: PassiveDnsLayout): (line: string)
     }
     const time = parseTime(line, starts[iTime] ?? 0, ends[iTime] ?? 0);
     if (time < 0) return reject("bad_timestamp", describe("timestamp", column(line, iTime)));
-    if (iClient >= 0 && !isIp(column(line, iClient))) {
+    if (iClient >= 0 && !isIpColumn(line, iClient)) {
       return reject("bad_ip", describe("client ip", column(line, iClient)));
     }
-    if (iServer >= 0 && !isIp(column(line, iServer))) {
+    if (iServer >= 0 && !isIpColumn(line, iServer)) {
       return reject("bad_ip", describe("server ip", column(line, iServer)));
     }
-    if (iClass >= 0) {
-      const kind = classKind(column(line, iClass));
-      if (kind !== "in") {
-        const reason = kind === "other" ? "non_in_class" : "bad_class";
-        return reject(reason, describe("class", column(line, iClass)));
-      }
+    if (iClass >= 0 && !isInClass(line)) {
+      const reason = classKind(column(line, iClass)) === "other" ? "non_in_class" : "bad_class";
+      return reject(reason, describe("class", column(line, iClass)));
     }
     let ttlOk = true;
     if (iTtl >= 0) {

@@ -6,24 +6,24 @@ import { rdataIndexKey } from "../dns/rdata.js";
 import type { EncodedRcode, EncodedRecord, IndexRef, Store, WriteBatch } from "../store/types.js";
 import { encodeObservation, encodeRdata, rcodeKeyOf, sortKeyOf } from "./record-codec.js";
 
-interface Pending {
+/** Merged times and count, and the sensors: one id (the usual case) or, lazily, a set of them. */
+interface PendingObservation {
+  timeFirst: number;
+  timeLast: number;
+  count: number;
+  sensors: string | Set<string>;
+}
+
+interface Pending extends PendingObservation {
   rrname: string;
   rrtype: number;
   rdata: string;
-  timeFirst: number;
-  timeLast: number;
-  count: number;
-  sensorIds: Set<string>;
 }
 
-interface PendingRcode {
+interface PendingRcode extends PendingObservation {
   rrname: string;
   rcode: number;
   qtype: number;
-  timeFirst: number;
-  timeLast: number;
-  count: number;
-  sensorIds: Set<string>;
 }
 
 export interface RecordLine {
@@ -42,10 +42,15 @@ export interface RcodeLine {
   count: number;
 }
 
-function absorb(into: { timeFirst: number; timeLast: number; count: number }, time: number, count: number) {
+function absorb(into: PendingObservation, time: number, count: number, sensorId: string) {
   if (time < into.timeFirst) into.timeFirst = time;
   if (time > into.timeLast) into.timeLast = time;
   into.count += count;
+  if (typeof into.sensors === "string") {
+    if (into.sensors !== sensorId) into.sensors = new Set([into.sensors, sensorId]);
+  } else {
+    into.sensors.add(sensorId);
+  }
 }
 
 export class ObservationBatch {
@@ -74,8 +79,7 @@ export class ObservationBatch {
     const key = `${line.rrname}\0${line.rrtype}\0${line.rdata}`;
     const pending = this.#records.get(key);
     if (pending) {
-      absorb(pending, line.time, line.count);
-      pending.sensorIds.add(sensorId);
+      absorb(pending, line.time, line.count, sensorId);
       return;
     }
     this.#records.set(key, {
@@ -85,7 +89,7 @@ export class ObservationBatch {
       timeFirst: line.time,
       timeLast: line.time,
       count: line.count,
-      sensorIds: new Set([sensorId]),
+      sensors: sensorId,
     });
   }
 
@@ -93,8 +97,7 @@ export class ObservationBatch {
     const key = `${line.rrname}\0${line.rcode}\0${line.qtype}`;
     const pending = this.#rcodes.get(key);
     if (pending) {
-      absorb(pending, line.time, line.count);
-      pending.sensorIds.add(sensorId);
+      absorb(pending, line.time, line.count, sensorId);
       return;
     }
     this.#rcodes.set(key, {
@@ -104,41 +107,36 @@ export class ObservationBatch {
       timeFirst: line.time,
       timeLast: line.time,
       count: line.count,
-      sensorIds: new Set([sensorId]),
+      sensors: sensorId,
     });
   }
 
   /** Encodes the batch for the store (resolving sensor ids to their numbers) and empties it. */
   async drain(store: Store, sensorNumbers: SensorNumberCache): Promise<WriteBatch> {
-    const ids = new Set<string>(this.#linesBySensor.keys());
-    const numbers = await sensorNumbers.resolve(store, ids);
-    const sensorsOf = (set: Set<string>) =>
-      [...set].map((id) => numbers.get(id) as number).sort((a, b) => a - b);
+    const numbers = await sensorNumbers.resolve(store, this.#linesBySensor.keys());
+    const observation = (p: PendingObservation) => ({
+      timeFirst: p.timeFirst,
+      timeLast: p.timeLast,
+      count: p.count,
+      sensors:
+        typeof p.sensors === "string"
+          ? [numbers.get(p.sensors) as number]
+          : [...p.sensors].map((id) => numbers.get(id) as number).sort((a, b) => a - b),
+    });
 
     const records: EncodedRecord[] = [];
     for (const p of this.#records.values()) {
-      const obs = {
-        timeFirst: p.timeFirst,
-        timeLast: p.timeLast,
-        count: p.count,
-        sensors: sensorsOf(p.sensorIds),
-      };
+      const sortKey = sortKeyOf(p.rrname, p.rrtype, p.rdata);
       records.push({
         rrname: p.rrname,
-        sortKey: sortKeyOf(p.rrname, p.rrtype, p.rdata),
-        value: encodeObservation(obs, encodeRdata(p.rrtype, p.rdata)),
+        member: encodeObservation(observation(p), encodeRdata(p.rrtype, p.rdata), sortKey),
         index: indexRefOf(p.rrtype, p.rdata),
       });
     }
     const rcodes: EncodedRcode[] = [];
     for (const p of this.#rcodes.values()) {
-      const obs = {
-        timeFirst: p.timeFirst,
-        timeLast: p.timeLast,
-        count: p.count,
-        sensors: sensorsOf(p.sensorIds),
-      };
-      rcodes.push({ rrname: p.rrname, key: rcodeKeyOf(p.rcode, p.qtype), value: encodeObservation(obs) });
+      const key = rcodeKeyOf(p.rcode, p.qtype);
+      rcodes.push({ rrname: p.rrname, member: encodeObservation(observation(p), undefined, key) });
     }
     const batch: WriteBatch = { records, rcodes, linesBySensor: this.#linesBySensor };
     this.#records = new Map();

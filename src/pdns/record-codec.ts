@@ -101,15 +101,22 @@ export function decodeRdata(rrtype: number, bytes: Buffer): string {
   return bytes.toString("utf8");
 }
 
-/** Encodes an observation followed by the record's payload (its rdata bytes, or nothing for rcodes). */
-export function encodeObservation(obs: Observation, payload: Buffer = EMPTY): Buffer {
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Encodes `key` + observation + payload (the record's rdata bytes, or nothing for rcodes) in one buffer:
+ * the form Redis stores as a sorted-set member, and LMDB splits into its key part and its value.
+ */
+export function encodeObservation(obs: Observation, payload: Buffer = EMPTY, key: Buffer = EMPTY): Buffer {
   const sensors = obs.sensors.length > MAX_SENSORS_PER_RECORD ? obs.sensors.slice(0, 255) : obs.sensors;
-  const out = Buffer.allocUnsafe(HEADER_BYTES + 2 * sensors.length + payload.length);
-  out.writeUInt32BE(obs.timeFirst, 0);
-  out.writeUInt32BE(obs.timeLast, 4);
-  out.writeUIntBE(Math.min(obs.count, MAX_COUNT), 8, 6);
-  out[14] = sensors.length;
-  let at = HEADER_BYTES;
+  const out = Buffer.allocUnsafe(key.length + HEADER_BYTES + 2 * sensors.length + payload.length);
+  key.copy(out, 0);
+  let at = key.length;
+  out.writeUInt32BE(obs.timeFirst, at);
+  out.writeUInt32BE(obs.timeLast, at + 4);
+  out.writeUIntBE(Math.min(obs.count, MAX_COUNT), at + 8, 6);
+  out[at + 14] = sensors.length;
+  at += HEADER_BYTES;
   for (const sensor of sensors) {
     out.writeUInt16BE(sensor, at);
     at += 2;
@@ -117,8 +124,6 @@ export function encodeObservation(obs: Observation, payload: Buffer = EMPTY): Bu
   payload.copy(out, at);
   return out;
 }
-
-const EMPTY = Buffer.alloc(0);
 
 export function decodeObservation(value: Buffer): { obs: Observation; payload: Buffer } {
   const sensorCount = value[14] as number;

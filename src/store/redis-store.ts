@@ -25,16 +25,47 @@ import type {
   WriteResult,
 } from "./types.js";
 
-/** Members passed to one script call: bounds the time one call holds Redis. */
-const MEMBERS_PER_CALL = 256;
+/** Bounds of one script call: the time one call holds Redis (and, on Kvrocks, its lock). */
+const KEYS_PER_CALL = 128;
+const MEMBERS_PER_CALL = 512;
 const CREATED = 1;
 const COLLISION = 2;
 
 const lua = (name: string) => readFileSync(new URL(`./lua/${name}`, import.meta.url), "utf8");
 
 interface ScriptCommands {
-  mergeObservations(key: string, keyLength: number, ...members: Buffer[]): Promise<number[]>;
+  /** numberOfKeys, keys…, member key length, member counts…, members… (merge-observations-n.lua). */
+  mergeObservations(...args: Array<string | number | Buffer>): Promise<number[]>;
+  /** numberOfKeys, keys…, member counts…, members… (add-members-n.lua). */
+  addMembers(...args: Array<string | number | Buffer>): Promise<number>;
   sensorNumbers(numbersKey: string, sequenceKey: string, ...ids: string[]): Promise<number[]>;
+}
+
+interface ScriptCall<T> {
+  keys: string[];
+  counts: number[];
+  members: Buffer[];
+  items: T[];
+}
+
+/** Packs per-key member lists into script calls of bounded size, preserving item order within a call. */
+function packCalls<T>(groups: Map<string, T[]>, memberOf: (item: T) => Buffer): ScriptCall<T>[] {
+  const calls: ScriptCall<T>[] = [];
+  let call: ScriptCall<T> = { keys: [], counts: [], members: [], items: [] };
+  for (const [key, items] of groups) {
+    if (call.keys.length >= KEYS_PER_CALL || call.members.length >= MEMBERS_PER_CALL) {
+      calls.push(call);
+      call = { keys: [], counts: [], members: [], items: [] };
+    }
+    call.keys.push(key);
+    call.counts.push(items.length);
+    for (const item of items) {
+      call.members.push(memberOf(item));
+      call.items.push(item);
+    }
+  }
+  if (call.keys.length > 0) calls.push(call);
+  return calls;
 }
 type ScriptedRedis = Redis & ScriptCommands;
 type ScriptedPipeline = ReturnType<Redis["pipeline"]> & ScriptCommands;
@@ -62,7 +93,8 @@ class RedisStore implements Store {
   readonly #keys: RedisKeys;
 
   constructor(redis: Redis, keys: RedisKeys) {
-    redis.defineCommand("mergeObservations", { numberOfKeys: 1, lua: lua("merge-observations-1.lua") });
+    redis.defineCommand("mergeObservations", { lua: lua("merge-observations-n.lua") });
+    redis.defineCommand("addMembers", { lua: lua("add-members-n.lua") });
     redis.defineCommand("sensorNumbers", { numberOfKeys: 2, lua: lua("sensor-numbers-2.lua") });
     this.#redis = redis as ScriptedRedis;
     this.#keys = keys;
@@ -70,44 +102,58 @@ class RedisStore implements Store {
 
   async write(batch: WriteBatch): Promise<WriteResult> {
     const merges = this.#redis.pipeline() as ScriptedPipeline;
-    const calls: EncodedRecord[][] = [];
-    for (const [rrname, records] of groupBy(batch.records, (r) => r.rrname)) {
-      for (let i = 0; i < records.length; i += MEMBERS_PER_CALL) {
-        const part = records.slice(i, i + MEMBERS_PER_CALL);
-        calls.push(part);
-        merges.mergeObservations(
-          this.#keys.owner(rrname),
-          SORT_KEY_BYTES,
-          ...part.map((r) => Buffer.concat([r.sortKey, r.value])),
-        );
-      }
+    const recordCalls = packCalls(
+      groupBy(batch.records, (r) => this.#keys.owner(r.rrname)),
+      (r) => r.member,
+    );
+    for (const call of recordCalls) {
+      merges.mergeObservations(
+        call.keys.length,
+        ...call.keys,
+        SORT_KEY_BYTES,
+        ...call.counts,
+        ...call.members,
+      );
     }
-    for (const [rrname, rcodes] of groupBy(batch.rcodes, (r) => r.rrname)) {
-      for (let i = 0; i < rcodes.length; i += MEMBERS_PER_CALL) {
-        const members = rcodes.slice(i, i + MEMBERS_PER_CALL).map((r) => Buffer.concat([r.key, r.value]));
-        merges.mergeObservations(this.#keys.rcodes(rrname), RCODE_KEY_BYTES, ...members);
-      }
+    const rcodeCalls = packCalls(
+      groupBy(batch.rcodes, (r) => this.#keys.rcodes(r.rrname)),
+      (r) => r.member,
+    );
+    for (const call of rcodeCalls) {
+      merges.mergeObservations(
+        call.keys.length,
+        ...call.keys,
+        RCODE_KEY_BYTES,
+        ...call.counts,
+        ...call.members,
+      );
     }
     for (const [sensorId, lines] of batch.linesBySensor) {
       merges.hincrby(this.#keys.sensorLines, sensorId, lines);
     }
-    const statuses = await execPipeline(merges);
+    const results = await execPipeline(merges);
 
     const result: WriteResult = { created: 0, collisions: 0 };
-    const indexing = this.#redis.pipeline();
-    calls.forEach((records, call) => {
-      const callStatuses = statuses[call] as number[];
-      records.forEach((record, i) => {
-        if (callStatuses[i] === COLLISION) result.collisions++;
-        if (callStatuses[i] !== CREATED) return;
+    const created: EncodedRecord[] = [];
+    recordCalls.forEach((call, i) => {
+      const statuses = results[i] as number[];
+      call.items.forEach((record, j) => {
+        if (statuses[j] === COLLISION) result.collisions++;
+        if (statuses[j] !== CREATED) return;
         result.created++;
-        if (record.index) {
-          const member = Buffer.concat([record.sortKey, Buffer.from(record.rrname, "utf8")]);
-          indexing.zadd(this.#keys.index(record.index), 0, member);
-        }
+        if (record.index) created.push(record);
       });
     });
-    if (indexing.length > 0) await execPipeline(indexing);
+    if (created.length > 0) {
+      const indexing = this.#redis.pipeline() as ScriptedPipeline;
+      const indexCalls = packCalls(
+        groupBy(created, (r) => this.#keys.index(r.index as IndexRef)),
+        (r) => Buffer.concat([r.member.subarray(0, SORT_KEY_BYTES), Buffer.from(r.rrname, "utf8")]),
+      );
+      for (const call of indexCalls)
+        indexing.addMembers(call.keys.length, ...call.keys, ...call.counts, ...call.members);
+      await execPipeline(indexing);
+    }
     return result;
   }
 

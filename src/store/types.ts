@@ -12,19 +12,19 @@ export type IndexRef = { kind: "ip"; bytes: Uint8Array; text: string } | { kind:
 /** One distinct (rrname, rrtype, rdata) with its merged observation, ready to be written. */
 export interface EncodedRecord {
   rrname: string;
-  /** 10-byte sort key: rrtype (u16) + 64-bit hash of the tuple. */
-  sortKey: Buffer;
-  /** Encoded observation (times, count, sensors) followed by the rdata bytes. */
-  value: Buffer;
+  /**
+   * The 10-byte sort key (rrtype u16 + 64-bit hash of the tuple), then the encoded observation (times,
+   * count, sensors) and the rdata bytes: one buffer, as Redis stores it and LMDB splits it.
+   */
+  member: Buffer;
   index: IndexRef | undefined;
 }
 
 /** One (rrname, rcode, qtype) error observation (NXDOMAIN and friends). */
 export interface EncodedRcode {
   rrname: string;
-  /** 3-byte key: rcode (u8) + qtype (u16). */
-  key: Buffer;
-  value: Buffer;
+  /** The 3-byte key (rcode u8 + qtype u16), then the encoded observation. */
+  member: Buffer;
 }
 
 export interface WriteBatch {

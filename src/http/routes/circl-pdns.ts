@@ -13,7 +13,7 @@ import { firstRecords, queryRecords, type RecordQuery } from "../../pdns/record-
 import type { Store } from "../../store/types.js";
 import type { AuthVariables } from "../auth-middleware.js";
 import { badRequest } from "../errors.js";
-import { joinLines, NDJSON, streamResponse } from "../ndjson-response.js";
+import { chunkedResponse, joinLines, NDJSON } from "../ndjson-response.js";
 import { pathRemainder } from "../request-value.js";
 
 export interface PdnsRouteOptions {
@@ -57,9 +57,9 @@ export function circlPdnsRoutes(options: PdnsRouteOptions) {
     const pageSize = pageSizeOf(c.req.header("dribble-paginate-count"), options.maxPageSize);
     const headers: Record<string, string> = { "content-type": NDJSON };
     if (pageSize === undefined) {
-      return streamResponse(
+      return chunkedResponse(
         joinLines(queryRecords(store, query), (r) => cofLine(r, origin)),
-        { headers },
+        headers,
       );
     }
     const page = await firstRecords(store, query, pageSize);

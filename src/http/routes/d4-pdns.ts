@@ -9,7 +9,7 @@ import { type DecodedRecord, queryRecords } from "../../pdns/record-query.js";
 import type { IndexRef, Store } from "../../store/types.js";
 import type { AuthVariables } from "../auth-middleware.js";
 import { badRequest } from "../errors.js";
-import { joinLines, NDJSON, streamResponse } from "../ndjson-response.js";
+import { chunkedResponse, joinLines, NDJSON } from "../ndjson-response.js";
 import { pathRemainder } from "../request-value.js";
 
 export interface D4RouteOptions {
@@ -52,18 +52,18 @@ export function d4PdnsRoutes(options: D4RouteOptions) {
       value.kind === "ip"
         ? recordsOfNamesPointingTo(store, refOf(value))
         : queryRecords(store, { owner: value.name });
-    return streamResponse(
+    return chunkedResponse(
       joinLines(records, (r) => cofLine(r, origin)),
-      { headers },
+      headers,
     );
   });
 
   app.get("/fquery/*", (c) => {
     const value = queryValueOf(c.req.url, "/fquery/");
     const records = queryRecords(store, { pointingTo: refOf(value) });
-    return streamResponse(
+    return chunkedResponse(
       joinLines(records, (r) => cofLine(r, origin)),
-      { headers },
+      headers,
     );
   });
 

@@ -1,12 +1,14 @@
 --[[
-  Merges observations into one sorted set whose members are <key><observation value> (all scores 0),
+  Merges observations into sorted sets whose members are <key><observation value> (all scores 0),
   mirroring mergeObservations in src/pdns/record-codec.ts: earliest first, latest last, counts added
-  (saturating at 2^48-1), sensor sets united (at most 255).
+  (saturating at 2^48-1), sensor sets united (at most 255). Takes several sets per call (the caller
+  bounds how many) because the per-command cost, not the merge, dominates a batch.
 
-  KEYS[1]  the sorted set (an owner's records, or an owner's rcode observations)
-  ARGV[1]  length of the key part of each member, in bytes
-  ARGV[2…] new members: <key><observation value>
-  Returns  one status per new member: 1 created, 0 merged, 2 key taken by a different payload
+  KEYS[1…k]     the sorted sets (owners' records, or owners' rcode observations)
+  ARGV[1]       length of the key part of each member, in bytes
+  ARGV[2…k+1]   how many new members go to each of KEYS[1…k]
+  ARGV[k+2…]    the new members, <key><observation value>, KEYS[1]'s first
+  Returns       one status per new member: 1 created, 0 merged, 2 key taken by a different payload
 ]]
 local keyLength = tonumber(ARGV[1])
 local HEADER = 15
@@ -50,14 +52,14 @@ local function nextPrefix(s)
 end
 
 local statuses = {}
-for i = 2, #ARGV do
-  local member = ARGV[i]
+
+local function merge(set, member)
   local key = string.sub(member, 1, keyLength)
   local upper = nextPrefix(key)
-  local found = redis.call("ZRANGEBYLEX", KEYS[1], "[" .. key, upper and ("(" .. upper) or "+", "LIMIT", 0, 1)
+  local found = redis.call("ZRANGEBYLEX", set, "[" .. key, upper and ("(" .. upper) or "+", "LIMIT", 0, 1)
   local old = found[1]
   if not old then
-    redis.call("ZADD", KEYS[1], 0, member)
+    redis.call("ZADD", set, 0, member)
     statuses[#statuses + 1] = 1
   else
     local a = decode(old)
@@ -85,11 +87,19 @@ for i = 2, #ARGV do
         .. table.concat(encodedSensors)
         .. a.payload
       if merged ~= old then
-        redis.call("ZREM", KEYS[1], old)
-        redis.call("ZADD", KEYS[1], 0, merged)
+        redis.call("ZREM", set, old)
+        redis.call("ZADD", set, 0, merged)
       end
       statuses[#statuses + 1] = 0
     end
+  end
+end
+
+local at = #KEYS + 2
+for k = 1, #KEYS do
+  for _ = 1, tonumber(ARGV[k + 1]) do
+    merge(KEYS[k], ARGV[at])
+    at = at + 1
   end
 end
 return statuses

@@ -1,0 +1,206 @@
+/**
+ * The benchmark report: one markdown table per section, each figure beside its target, ready to be
+ * pasted into the README.
+ */
+import type { CorpusShape } from "./corpus.js";
+import type { IngestFigures } from "./ingest-bench.js";
+import type { Machine } from "./machine.js";
+import type { QueryFigures } from "./query-bench.js";
+import type { StreamFigures } from "./stream-bench.js";
+
+export type Backend = "embedded" | "redis";
+
+interface Target {
+  at: "least" | "most";
+  value: number;
+}
+
+/** Targets of the issue, for the 2-core reference machine. */
+export const TARGETS = {
+  ingestLinesPerSecond: { embedded: 150_000, redis: 100_000 },
+  bytesPerRecord: { embedded: 200, redis: 150 },
+  requestsPerSecond: {
+    embedded: { "name hit": 10_000, "IP hit": 5_000 },
+    redis: { "name hit": 6_000, "IP hit": 5_000 },
+  },
+  p99Ms: 20,
+  streamRecordsPerSecond: 200_000,
+  streamPeakRssMb: 300,
+} as const;
+
+const MB = 1024 * 1024;
+
+export function integer(n: number): string {
+  return Math.round(n).toLocaleString("en-US");
+}
+
+function met(value: number, target: Target): boolean {
+  return target.at === "least" ? value >= target.value : value <= target.value;
+}
+
+/** A figure with a ✓ or ✗ for its target. */
+function judged(text: string, value: number, target: Target | undefined): string {
+  if (!target) return text;
+  return `${text} ${met(value, target) ? "✓" : "✗"}`;
+}
+
+function targetText(target: Target | undefined, unit = ""): string {
+  if (!target) return "—";
+  return `${target.at === "least" ? "≥" : "≤"} ${integer(target.value)}${unit}`;
+}
+
+/** A markdown table with padded columns, so that it reads as a table in a terminal too. */
+export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: readonly string[]) =>
+    `| ${cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join(" | ")} |`;
+  return [line(headers), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
+
+export function machineTable(machine: Machine, date: Date): string {
+  return table(
+    ["date", "CPUs", "CPU model", "RAM", "Node", "kernel"],
+    [
+      [
+        date.toISOString().slice(0, 16).replace("T", " "),
+        `${machine.cpus}`,
+        machine.cpuModel,
+        `${machine.memoryGb} GB`,
+        machine.node,
+        machine.kernel,
+      ],
+    ],
+  );
+}
+
+export function corpusTable(shape: CorpusShape): string {
+  const main = table(
+    ["lines", "distinct names", "distinct tuples", "distinct A/AAAA addresses", "size"],
+    [
+      [
+        integer(shape.lines),
+        `${integer(shape.distinctNames)} (${((shape.distinctNames / shape.lines) * 100).toFixed(0)}%)`,
+        integer(shape.distinctTuples),
+        integer(shape.distinctAddresses),
+        `${(shape.bytes / MB).toFixed(0)} MB`,
+      ],
+    ],
+  );
+  const mix = Object.entries(shape.linesByType)
+    .sort(([, a], [, b]) => b - a)
+    .map(
+      ([type, n]) => `${/^\d+$/.test(type) ? `TYPE${type}` : type} ${((n / shape.lines) * 100).toFixed(1)}%`,
+    )
+    .join(", ");
+  return `${main}\n\nLines per rrtype: ${mix}.`;
+}
+
+export function ingestTable(figures: readonly IngestFigures[]): string {
+  const rows = figures.map((f) => {
+    const rate = f.lines / f.seconds;
+    const perRecord = f.storageBytes / f.records;
+    const rateTarget: Target = { at: "least", value: TARGETS.ingestLinesPerSecond[f.backend] };
+    const bytesTarget: Target = { at: "most", value: TARGETS.bytesPerRecord[f.backend] };
+    return [
+      f.backend,
+      judged(integer(rate), rate, rateTarget),
+      targetText(rateTarget),
+      `${f.seconds.toFixed(1)} s`,
+      integer(f.records),
+      `${f.rejected}`,
+      judged(integer(perRecord), perRecord, bytesTarget),
+      targetText(bytesTarget),
+      f.storageNote,
+    ];
+  });
+  return table(
+    [
+      "backend",
+      "lines/s",
+      "target",
+      "time",
+      "distinct records",
+      "rejected",
+      "bytes/record",
+      "target",
+      "measured as",
+    ],
+    rows,
+  );
+}
+
+export function queryTable(results: ReadonlyArray<{ backend: Backend; figures: QueryFigures[] }>): string {
+  const rows = results.flatMap(({ backend, figures }) =>
+    figures.map((f) => {
+      const rpsTarget: Target | undefined =
+        f.query === "miss" ? undefined : { at: "least", value: TARGETS.requestsPerSecond[backend][f.query] };
+      const p99Target: Target = { at: "most", value: TARGETS.p99Ms };
+      return [
+        backend,
+        f.query,
+        judged(integer(f.requestsPerSecond), f.requestsPerSecond, rpsTarget),
+        targetText(rpsTarget),
+        `${f.p50Ms}`,
+        judged(`${f.p99Ms}`, f.p99Ms, p99Target),
+        targetText(p99Target),
+        `${f.non2xx}`,
+        `${f.errors}`,
+      ];
+    }),
+  );
+  return table(
+    ["backend", "query", "req/s", "target", "p50 ms", "p99 ms", "target", "non-2xx", "errors"],
+    rows,
+  );
+}
+
+export interface StreamRow {
+  backend: Backend;
+  ingestSeconds: number;
+  answer: StreamFigures;
+  rssBefore: number;
+  peakRss: number;
+  peakAnon: number;
+  peakFile: number;
+}
+
+export function streamTable(rows: readonly StreamRow[]): string {
+  const rateTarget: Target = { at: "least", value: TARGETS.streamRecordsPerSecond };
+  const rssTarget: Target = { at: "most", value: TARGETS.streamPeakRssMb };
+  return table(
+    [
+      "backend",
+      "records",
+      "first byte",
+      "last byte",
+      "records/s",
+      "target",
+      "server peak RSS",
+      "target",
+      "heap (anon)",
+      "file-mapped",
+      "RSS before",
+      "answer size",
+      "ingest of the name",
+    ],
+    rows.map((r) => {
+      const rate = r.answer.records / (r.answer.lastByteMs / 1000);
+      const peakMb = r.peakRss / MB;
+      return [
+        r.backend,
+        integer(r.answer.records),
+        `${integer(r.answer.firstByteMs)} ms`,
+        `${(r.answer.lastByteMs / 1000).toFixed(2)} s`,
+        judged(integer(rate), rate, rateTarget),
+        targetText(rateTarget),
+        judged(`${integer(peakMb)} MB`, peakMb, rssTarget),
+        `< ${integer(rssTarget.value)} MB`,
+        `${integer(r.peakAnon / MB)} MB`,
+        `${integer(r.peakFile / MB)} MB`,
+        `${integer(r.rssBefore / MB)} MB`,
+        `${(r.answer.bytes / MB).toFixed(0)} MB`,
+        `${r.ingestSeconds.toFixed(1)} s`,
+      ];
+    }),
+  );
+}

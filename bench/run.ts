@@ -1,0 +1,281 @@
+/**
+ * `npm run bench`: generates (or reuses) the corpus, then measures ingest, queries over HTTP and a
+ * million-record answer on the embedded store and on a private Redis, and prints the report as markdown
+ * (also written to bench/results.md by a full run of every section; other runs write bench/.work/).
+ *
+ *   npm run bench -- [--quick] [--only ingest,query,stream]
+ *
+ * `--quick` is a smoke run: a 100,000-line corpus, a 100,000-record answer and 3 s loads.
+ */
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { runToEnd } from "./children.js";
+import { type Corpus, mainCorpus, oneNameCorpus } from "./corpus.js";
+import { type IngestFigures, ingestEmbedded, ingestRedis } from "./ingest-bench.js";
+import { busyShare, describeMachine } from "./machine.js";
+import { checkAnswers, loadQueries, type QueryFigures } from "./query-bench.js";
+import { type RedisServer, startRedisServer } from "./redis-server.js";
+import {
+  type Backend,
+  corpusTable,
+  ingestTable,
+  integer,
+  machineTable,
+  queryTable,
+  type StreamRow,
+  streamTable,
+} from "./report.js";
+import { buildServer, createCredentials, type ServerProcess, startServer } from "./server-process.js";
+import { sampleMemory, streamAnswer } from "./stream-bench.js";
+
+const SECTIONS = ["ingest", "query", "stream"] as const;
+type Section = (typeof SECTIONS)[number];
+
+const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
+const ROOT = dirname(BENCH_DIR);
+const CORPUS_DIR = join(BENCH_DIR, ".corpus");
+const WORK_DIR = join(BENCH_DIR, ".work");
+const STORES_DIR = join(WORK_DIR, "stores");
+const SEED = 20_240_601;
+const CONNECTIONS = 64;
+const KEY_PREFIX = "bench";
+const STREAM_TIMEOUT_MS = 300_000;
+const MEMORY_SAMPLE_MS = 20;
+const IDLE_SAMPLE_MS = 1_000;
+const BUSY_WARNING = 0.1;
+
+const PROFILES = {
+  full: { lines: 1_000_000, streamRecords: 1_000_000, loadSeconds: 10, warmupSeconds: 2, limitMinutes: 25 },
+  quick: { lines: 100_000, streamRecords: 100_000, loadSeconds: 3, warmupSeconds: 1, limitMinutes: 8 },
+};
+type Profile = (typeof PROFILES)[keyof typeof PROFILES];
+
+/** What every section needs: the profile, the backends and where their stores are. */
+interface Context {
+  profile: Profile;
+  backends: Backend[];
+  redis: RedisServer | undefined;
+  /** CPU use of the idle machine, sampled before the sections that care, for the report. */
+  idleChecks: string[];
+}
+
+function log(message: string): void {
+  process.stderr.write(`bench: ${message}\n`);
+}
+
+/** The commit measured, and whether src/ had uncommitted changes (figures move with them). */
+async function sourceVersion(): Promise<string> {
+  try {
+    const git = (args: string[]) => runToEnd("git", args, { cwd: ROOT, timeoutMs: 10_000 });
+    const commit = (await git(["rev-parse", "--short", "HEAD"])).trim();
+    const dirty = (await git(["status", "--porcelain", "--", "src"])).trim() !== "";
+    return `commit ${commit}${dirty ? " with uncommitted changes in src/" : ""}`;
+  } catch {
+    return "source version unknown (no git)";
+  }
+}
+
+/** Samples how busy the machine is while the benchmark does nothing, and warns when it is. */
+async function checkIdle(context: Context, when: string): Promise<void> {
+  const busy = await busyShare(IDLE_SAMPLE_MS);
+  if (busy === undefined) return;
+  const percent = `${(busy * 100).toFixed(0)}%`;
+  context.idleChecks.push(`${percent} ${when}`);
+  if (busy > BUSY_WARNING) log(`warning: the CPUs are ${percent} busy ${when}: other work skews the figures`);
+}
+
+function parseOptions() {
+  const { values } = parseArgs({
+    options: { quick: { type: "boolean", default: false }, only: { type: "string" } },
+    strict: true,
+  });
+  const only = values.only?.split(",").map((s) => s.trim());
+  const unknown = only?.filter((s) => !(SECTIONS as readonly string[]).includes(s));
+  if (unknown?.length) throw new Error(`--only takes ${SECTIONS.join(", ")}; got ${unknown.join(", ")}`);
+  return { quick: values.quick, sections: new Set<Section>((only as Section[] | undefined) ?? SECTIONS) };
+}
+
+/** Ingests `path` into an empty store of `backend` (the embedded one in `dataDir`). */
+function ingest(context: Context, backend: Backend, path: string, dataDir: string): Promise<IngestFigures> {
+  return backend === "embedded"
+    ? ingestEmbedded(path, dataDir)
+    : ingestRedis(path, context.redis as RedisServer, KEY_PREFIX);
+}
+
+/** CLI flags that point the server and the CLI at a backend's store. */
+function storeArgs(context: Context, backend: Backend, dataDir: string): string[] {
+  if (backend === "embedded") return ["--data-dir", dataDir];
+  return ["--store", (context.redis as RedisServer).url, "--key-prefix", KEY_PREFIX];
+}
+
+async function withServer<T>(args: string[], action: (server: ServerProcess, auth: string) => Promise<T>) {
+  const authorization = await createCredentials(ROOT, args);
+  const server = await startServer(ROOT, args);
+  try {
+    return await action(server, authorization);
+  } finally {
+    await server.stop();
+  }
+}
+
+async function ingestSection(context: Context, corpus: Corpus, dataDir: string): Promise<IngestFigures[]> {
+  const figures: IngestFigures[] = [];
+  for (const backend of context.backends) {
+    log(`ingest into ${backend}...`);
+    const f = await ingest(context, backend, corpus.path, dataDir);
+    log(`  ${integer(f.lines / f.seconds)} lines/s`);
+    figures.push(f);
+  }
+  return figures;
+}
+
+/** Queries the stores the ingest section filled (Redis still holds the main corpus at this point). */
+async function querySection(context: Context, dataDir: string): Promise<string> {
+  const { loadSeconds, warmupSeconds } = context.profile;
+  const results: Array<{ backend: Backend; figures: QueryFigures[] }> = [];
+  await checkIdle(context, "before the query loads");
+  for (const backend of context.backends) {
+    log(`queries on ${backend} (${CONNECTIONS} connections, ${loadSeconds} s each)...`);
+    const figures = await withServer(storeArgs(context, backend, dataDir), async (server, authorization) => {
+      await checkAnswers(server.baseUrl, authorization);
+      const load = { seconds: loadSeconds, warmupSeconds, connections: CONNECTIONS };
+      return loadQueries(server.baseUrl, authorization, load);
+    });
+    results.push({ backend, figures });
+  }
+  return [
+    "## Queries",
+    "",
+    `\`GET /pdns/query/<value>\` over HTTP with Basic auth, autocannon (in the bench process) at ` +
+      `${CONNECTIONS} connections, ${loadSeconds} s per query after a ${warmupSeconds} s warm-up per hit, ` +
+      "against one server process holding the main corpus. Latencies are whole milliseconds " +
+      "(autocannon's resolution). The name hit owns 5 records; the IP hit is pointed to by 10 names.",
+    "",
+    queryTable(results),
+  ].join("\n");
+}
+
+async function streamSection(context: Context): Promise<string> {
+  const big = await oneNameCorpus(CORPUS_DIR, context.profile.streamRecords);
+  const dataDir = join(STORES_DIR, "stream-embedded");
+  const rows: StreamRow[] = [];
+  for (const backend of context.backends) {
+    log(`${integer(big.records)}-record answer on ${backend}...`);
+    const ingested = await ingest(context, backend, big.path, dataDir);
+    const row = await withServer(storeArgs(context, backend, dataDir), async (server, authorization) => {
+      const before = await server.memory();
+      const sampler = sampleMemory(server.memory, MEMORY_SAMPLE_MS);
+      const url = `${server.baseUrl}/pdns/query/${big.name}`;
+      const answer = await streamAnswer(url, authorization, STREAM_TIMEOUT_MS);
+      const sampled = await sampler.stop();
+      const after = await server.memory();
+      if (answer.records !== big.records) {
+        throw new Error(`the answer had ${answer.records} records, expected ${big.records}`);
+      }
+      return {
+        backend,
+        ingestSeconds: ingested.seconds,
+        answer,
+        rssBefore: before.rss,
+        peakRss: after.peak,
+        peakAnon: sampled.anon,
+        peakFile: sampled.file,
+      };
+    });
+    rows.push(row);
+  }
+  return [
+    `## A ${integer(big.records)}-record answer`,
+    "",
+    `One \`GET /pdns/query/${big.name}\` (a name owning ${integer(big.records)} A records, ingested ` +
+      "through the normal pipeline) read as a stream, from a server process started for this request " +
+      "alone. Peak RSS is the server's VmHWM after the answer (the target's figure); the heap and " +
+      `file-mapped columns are the peaks of RssAnon and RssFile sampled every ${MEMORY_SAMPLE_MS} ms ` +
+      "(LMDB's memory map is file-mapped: pages the kernel can drop, not heap); RSS before is VmRSS " +
+      "just before the request.",
+    "",
+    streamTable(rows),
+  ].join("\n");
+}
+
+async function runSections(sections: Set<Section>, context: Context, corpus: Corpus): Promise<string[]> {
+  const parts: string[] = [];
+  const mainDir = join(STORES_DIR, "main-embedded");
+  if (sections.has("ingest") || sections.has("query")) {
+    // The query section needs the stores filled; it reports them only when asked to.
+    const figures = await ingestSection(context, corpus, mainDir);
+    if (sections.has("ingest")) {
+      const intro = "In-process `ingestPassiveDns` of the corpus file into an empty store.";
+      parts.push(["## Ingest", "", intro, "", ingestTable(figures)].join("\n"));
+    }
+  }
+  if (sections.has("query") || sections.has("stream")) {
+    log("npm run build...");
+    await buildServer(ROOT);
+  }
+  if (sections.has("query")) parts.push(await querySection(context, mainDir));
+  if (sections.has("stream")) parts.push(await streamSection(context));
+  return parts;
+}
+
+async function main(): Promise<void> {
+  const { quick, sections } = parseOptions();
+  const profile = quick ? PROFILES.quick : PROFILES.full;
+  // Every step is bounded, but a hung child must not hold the machine forever.
+  setTimeout(() => {
+    log(`gave up after ${profile.limitMinutes} minutes`);
+    process.exit(1);
+  }, profile.limitMinutes * 60_000).unref();
+  const started = new Date();
+
+  log(`corpus of ${integer(profile.lines)} lines...`);
+  const corpus = await mainCorpus(CORPUS_DIR, profile.lines, SEED);
+  log(`${corpus.reused ? "reusing" : "wrote"} ${relative(ROOT, corpus.path)}`);
+
+  await rm(STORES_DIR, { recursive: true, force: true });
+  const redis = await startRedisServer(join(WORK_DIR, "redis"));
+  if (!redis) log("redis-server is not on PATH: the Redis rows are skipped");
+  const backends: Backend[] = redis ? ["embedded", "redis"] : ["embedded"];
+  const context: Context = { profile, backends, redis, idleChecks: [] };
+  await checkIdle(context, "before the run");
+  let parts: string[];
+  try {
+    parts = await runSections(sections, context, corpus);
+  } finally {
+    await redis?.stop();
+    await rm(STORES_DIR, { recursive: true, force: true });
+  }
+
+  const minutes = ((Date.now() - started.getTime()) / 60_000).toFixed(1);
+  const source = await sourceVersion();
+  const full = !quick && sections.size === SECTIONS.length;
+  const what = `${quick ? "quick smoke run" : "full run"}${full ? "" : `: ${[...sections].join(", ")}`}`;
+  const markdown = [
+    "# Benchmarks",
+    "",
+    `\`npm run bench\` (${what}) on ${source}, ${minutes} min in all. The server, Redis and the load ` +
+      "generator share the machine's cores. CPUs busy with other work: " +
+      `${context.idleChecks.join(", ") || "not measured"}.`,
+    ...(redis ? [] : ["", "**redis-server was not installed: no Redis figures.**"]),
+    "",
+    machineTable(describeMachine(), started),
+    "",
+    "## Corpus",
+    "",
+    corpusTable(corpus.shape),
+    ...parts.flatMap((part) => ["", part]),
+  ].join("\n");
+  process.stdout.write(`${markdown}\n`);
+  const out = full ? join(BENCH_DIR, "results.md") : join(WORK_DIR, "results.md");
+  await mkdir(dirname(out), { recursive: true });
+  await writeFile(out, `${markdown}\n`);
+  log(`wrote ${relative(ROOT, out)}`);
+}
+
+main().catch((error: unknown) => {
+  log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  // Pending timers must not keep the process alive; the exit hook of children.ts kills what runs.
+  process.exit(1);
+});
