@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { availableParallelism } from "node:os";
 /** The `pdns-pssl` command line: serve, ingest, users and tokens. */
 import { Command, Option } from "commander";
 import { AccountError, Accounts, ROLES, type Role } from "./auth/accounts.js";
@@ -7,6 +8,7 @@ import { type Config, ConfigError, type ConfigKey, loadConfig } from "./config.j
 import { type IngestSummary, ingestPassiveDns } from "./ingest/ingest-passivedns.js";
 import { openInput } from "./ingest/input.js";
 import { DEFAULT_LAYOUT, type PassiveDnsLayout, parseFieldLetters } from "./ingest/passivedns-parser.js";
+import { ingestPassiveDnsPipelined } from "./ingest/pipelined-ingest.js";
 import { log, startServer } from "./server.js";
 import { openStore } from "./store/open-store.js";
 import type { Store } from "./store/types.js";
@@ -59,6 +61,7 @@ ingest
   .addOption(new Option("--format <format>", "line format").choices(["text", "json"]).default("text"))
   .option("--delimiter <delimiter>", "field delimiter of the text format (passivedns -d)", "||")
   .option("--fields <letters>", "field letters of the text format (passivedns -f)", "SMcsCQTAtn")
+  .option("--no-worker", "parse on the writing thread instead of a worker thread (one core)")
   .option("--json", "print the summary as JSON")
   .action(async (file: string, opts: IngestFlags, command: Command) => {
     const layout: PassiveDnsLayout =
@@ -66,23 +69,22 @@ ingest
         ? { ...DEFAULT_LAYOUT, format: "json" }
         : { format: "text", delimiter: opts.delimiter, fields: parseFieldLetters(opts.fields) };
     const input = await openInput(file);
-    const summary = await withStore(command, async (store) => {
-      const progress = progressReporter(input.sizeBytes);
-      try {
-        return await ingestPassiveDns(input.stream, store, {
-          sensorId: opts.sensorId,
-          layout,
-          onProgress: progress.update,
-        });
-      } finally {
-        progress.finish();
-      }
-    });
+    const progress = progressReporter(input.sizeBytes);
+    const ingestOptions = { sensorId: opts.sensorId, layout, onProgress: progress.update };
+    let summary: IngestSummary;
+    try {
+      const ingestWith =
+        opts.worker && availableParallelism() > 1 ? ingestPassiveDnsPipelined : ingestPassiveDns;
+      summary = await withStore(command, (store) => ingestWith(input.stream, store, ingestOptions));
+    } finally {
+      progress.finish();
+    }
     process.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
   });
 
 interface IngestFlags {
   sensorId: string;
+  worker: boolean;
   format: "text" | "json";
   delimiter: string;
   fields: string;

@@ -8,7 +8,6 @@ import { describeEachBackend } from "./helpers/backends.js";
 const A = 1;
 const CNAME = 5;
 const TXT = 16;
-const sensors = new SensorNumberCache();
 
 async function ingest(store: Store, lines: RecordLine[]) {
   const batch = new ObservationBatch();
@@ -16,7 +15,7 @@ async function ingest(store: Store, lines: RecordLine[]) {
     batch.countLine("s");
     batch.addRecord(line, "s");
   }
-  await store.write(await batch.drain(store, sensors));
+  await store.write(await batch.drain(new SensorNumberCache((ids) => store.sensorNumbers(ids))));
 }
 
 const tuple = (r: { rrname: string; rrtype: number; rdata: string }) => `${r.rrname}|${r.rrtype}|${r.rdata}`;

@@ -21,14 +21,14 @@ const TXT = 16;
 async function ingest(
   store: Store,
   lines: Array<RecordLine & { sensor?: string }>,
-  cache = new SensorNumberCache(),
+  cache = new SensorNumberCache((ids) => store.sensorNumbers(ids)),
 ) {
   const batch = new ObservationBatch();
   for (const line of lines) {
     batch.countLine(line.sensor ?? "s1");
     batch.addRecord(line, line.sensor ?? "s1");
   }
-  return store.write(await batch.drain(store, cache));
+  return store.write(await batch.drain(cache));
 }
 
 async function collect<T>(chunks: AsyncIterable<T[]>): Promise<T[]> {
@@ -142,13 +142,13 @@ describeEachBackend("store contract", ({ store }) => {
   });
 
   it("merges rcode observations per name, rcode and query type", async () => {
-    const cache = new SensorNumberCache();
+    const cache = new SensorNumberCache((ids) => store().sensorNumbers(ids));
     for (const time of [30, 10, 20]) {
       const batch = new ObservationBatch();
       batch.countLine("s1");
       batch.addRcode({ rrname: "gone.example", rcode: 3, qtype: A, time, count: 1 }, "s1");
       batch.addRcode({ rrname: "gone.example", rcode: 2, qtype: 15, time, count: 1 }, "s1");
-      await store().write(await batch.drain(store(), cache));
+      await store().write(await batch.drain(cache));
     }
     const rcodes = await store().listRcodes("gone.example");
     const decoded = rcodes

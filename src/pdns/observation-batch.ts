@@ -3,7 +3,7 @@
  * a batch holds each distinct (rrname, rrtype, rdata) once, with min/max times and summed counts.
  */
 import { rdataIndexKey } from "../dns/rdata.js";
-import type { EncodedRcode, EncodedRecord, IndexRef, Store, WriteBatch } from "../store/types.js";
+import type { EncodedRcode, EncodedRecord, IndexRef, WriteBatch } from "../store/types.js";
 import { encodeObservation, encodeRdata, rcodeKeyOf, sortKeyOf } from "./record-codec.js";
 
 /** Merged times and count, and the sensors: one id (the usual case) or, lazily, a set of them. */
@@ -112,8 +112,8 @@ export class ObservationBatch {
   }
 
   /** Encodes the batch for the store (resolving sensor ids to their numbers) and empties it. */
-  async drain(store: Store, sensorNumbers: SensorNumberCache): Promise<WriteBatch> {
-    const numbers = await sensorNumbers.resolve(store, this.#linesBySensor.keys());
+  async drain(sensorNumbers: SensorNumberCache): Promise<WriteBatch> {
+    const numbers = await sensorNumbers.resolve(this.#linesBySensor.keys());
     const observation = (p: PendingObservation) => ({
       timeFirst: p.timeFirst,
       timeLast: p.timeLast,
@@ -126,12 +126,11 @@ export class ObservationBatch {
 
     const records: EncodedRecord[] = [];
     for (const p of this.#records.values()) {
+      const index = indexRefOf(p.rrtype, p.rdata);
+      // An address was just parsed for the index: its bytes are the stored rdata too.
+      const payload = index?.kind === "ip" ? Buffer.from(index.bytes) : encodeRdata(p.rrtype, p.rdata);
       const sortKey = sortKeyOf(p.rrname, p.rrtype, p.rdata);
-      records.push({
-        rrname: p.rrname,
-        member: encodeObservation(observation(p), encodeRdata(p.rrtype, p.rdata), sortKey),
-        index: indexRefOf(p.rrtype, p.rdata),
-      });
+      records.push({ rrname: p.rrname, member: encodeObservation(observation(p), payload, sortKey), index });
     }
     const rcodes: EncodedRcode[] = [];
     for (const p of this.#rcodes.values()) {
@@ -154,14 +153,22 @@ export function indexRefOf(rrtype: number, rdata: string): IndexRef | undefined 
   return target.kind === "ip" ? { kind: "ip", bytes: target.ip.bytes, text: target.ip.text } : target;
 }
 
-/** Sensor numbers never change once handed out, so each process asks the store once per sensor id. */
+/**
+ * Sensor numbers never change once handed out, so each process asks the store (through `lookup`, which
+ * may cross a thread) once per sensor id.
+ */
 export class SensorNumberCache {
   readonly #known = new Map<string, number>();
+  readonly #lookup: (ids: string[]) => Promise<Map<string, number>>;
 
-  async resolve(store: Store, ids: Iterable<string>): Promise<Map<string, number>> {
+  constructor(lookup: (ids: string[]) => Promise<Map<string, number>>) {
+    this.#lookup = lookup;
+  }
+
+  async resolve(ids: Iterable<string>): Promise<Map<string, number>> {
     const missing = [...ids].filter((id) => !this.#known.has(id));
     if (missing.length > 0) {
-      for (const [id, number] of await store.sensorNumbers(missing)) this.#known.set(id, number);
+      for (const [id, number] of await this.#lookup(missing)) this.#known.set(id, number);
     }
     return this.#known;
   }

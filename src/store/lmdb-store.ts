@@ -91,15 +91,9 @@ class LmdbStore implements Store {
       }
       return prefix;
     };
-    // Writing in key order touches each B-tree page once per batch instead of once per record.
-    const records = batch.records
-      .map((record) => ({
-        record,
-        key: Buffer.concat([prefixOf(record.rrname), record.member.subarray(0, SORT_KEY_BYTES)]),
-      }))
-      .sort((a, b) => Buffer.compare(a.key, b.key));
-    await this.#root.transaction(() => {
-      for (const { record, key } of records) {
+    this.#root.transactionSync(() => {
+      for (const record of batch.records) {
+        const key = Buffer.concat([prefixOf(record.rrname), record.member.subarray(0, SORT_KEY_BYTES)]);
         const value = record.member.subarray(SORT_KEY_BYTES);
         const stored = this.#records.getBinaryFast(key);
         if (stored === undefined) {

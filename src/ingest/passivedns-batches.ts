@@ -1,0 +1,119 @@
+/**
+ * The CPU half of passive DNS ingest: bytes → lines → parsed observations → merged, encoded batches.
+ * Bad lines are counted under their reason (with the first few line numbers kept) and never stop it.
+ * It runs on the thread that writes (ingestPassiveDns) or on a worker thread (pipelined ingest).
+ */
+import { isUtf8 } from "node:buffer";
+import { ObservationBatch, type SensorNumberCache } from "../pdns/observation-batch.js";
+import type { WriteBatch } from "../store/types.js";
+import { readLines } from "./line-reader.js";
+import { createPassiveDnsParser, type PassiveDnsLayout, type RejectReason } from "./passivedns-parser.js";
+
+export interface IngestProgress {
+  lines: number;
+  bytes: number;
+  rejected: number;
+}
+
+export interface IngestSummary {
+  lines: number;
+  /** Lines that were passive DNS records (before merging repeats). */
+  records: number;
+  /** Lines that were error answers (NXDOMAIN, SERVFAIL...). */
+  rcodes: number;
+  /** Distinct records and error observations merged into the store (repeats in a batch merged first). */
+  written: number;
+  /** Of those, records the store did not have before. */
+  created: number;
+  rejected: Partial<Record<RejectReason | "hash_collision", number>>;
+  firstRejects: Array<{ line: number; reason: string; detail: string }>;
+}
+
+export interface BatchOptions {
+  sensorId: string;
+  layout: PassiveDnsLayout;
+  /** Lines per store batch (repeats inside a batch are merged before writing). */
+  batchLines?: number;
+  maxLineBytes?: number;
+}
+
+const FIRST_REJECTS_KEPT = 10;
+
+export function emptySummary(): IngestSummary {
+  return { lines: 0, records: 0, rcodes: 0, written: 0, created: 0, rejected: {}, firstRejects: [] };
+}
+
+/** Counts a rejected line (or `count` of them) under its reason, keeping the first few line numbers. */
+export function countReject(
+  summary: IngestSummary,
+  reason: RejectReason | "hash_collision",
+  detail: string,
+  count = 1,
+): void {
+  summary.rejected[reason] = (summary.rejected[reason] ?? 0) + count;
+  if (summary.firstRejects.length < FIRST_REJECTS_KEPT && reason !== "hash_collision") {
+    summary.firstRejects.push({ line: summary.lines, reason, detail });
+  }
+}
+
+/**
+ * Parses `input` into encoded batches, updating `summary` and `progress` as it goes. A batch is yielded
+ * every `batchLines` lines and at the end.
+ */
+export async function* passiveDnsBatches(
+  input: AsyncIterable<Buffer>,
+  options: BatchOptions,
+  sensorNumbers: SensorNumberCache,
+  summary: IngestSummary,
+  progress: IngestProgress,
+): AsyncGenerator<WriteBatch> {
+  const parse = createPassiveDnsParser(options.layout);
+  const batchLines = options.batchLines ?? 50_000;
+  const batch = new ObservationBatch();
+  const { sensorId } = options;
+  const reject = (reason: RejectReason, detail: string) => {
+    countReject(summary, reason, detail);
+    progress.rejected++;
+  };
+
+  async function* counted(): AsyncGenerator<Buffer> {
+    for await (const chunk of input) {
+      progress.bytes += chunk.length;
+      yield chunk;
+    }
+  }
+
+  for await (const lines of readLines(counted(), { maxLineBytes: options.maxLineBytes ?? 65_536 })) {
+    for (const line of lines) {
+      summary.lines++;
+      batch.countLine(sensorId);
+      if (!Buffer.isBuffer(line)) {
+        reject("line_too_long", `${line.tooLong} bytes`);
+        continue;
+      }
+      if (!isUtf8(line)) {
+        reject("invalid_utf8", "line is not valid UTF-8");
+        continue;
+      }
+      const parsed = parse(line.toString("utf8"));
+      if (parsed.kind === "record") {
+        summary.records++;
+        batch.addRecord(parsed, sensorId);
+      } else if (parsed.kind === "rcode") {
+        summary.rcodes++;
+        batch.addRcode(parsed, sensorId);
+      } else if (parsed.kind === "reject") {
+        reject(parsed.reason, parsed.detail);
+      }
+    }
+    progress.lines = summary.lines;
+    if (batch.lines >= batchLines) {
+      summary.written += batch.size;
+      yield await batch.drain(sensorNumbers);
+    }
+  }
+  if (batch.lines > 0) {
+    summary.written += batch.size;
+    yield await batch.drain(sensorNumbers);
+  }
+}
