@@ -8,11 +8,21 @@ import { open } from "lmdb";
 import { type IngestSummary, ingestPassiveDns } from "../src/ingest/ingest-passivedns.js";
 import { openInput } from "../src/ingest/input.js";
 import { DEFAULT_LAYOUT } from "../src/ingest/passivedns-parser.js";
+import { ingestPassiveDnsPipelined } from "../src/ingest/pipelined-ingest.js";
 import { openStore, type StoreSettings } from "../src/store/open-store.js";
 import type { RedisServer } from "./redis-server.js";
 
+/**
+ * How the pipeline runs: all on one thread (`ingestPassiveDns`), or parsing on a worker thread while
+ * the main thread writes (`ingestPassiveDnsPipelined`, what the CLI does on more than one core).
+ */
+export type IngestMode = "one thread" | "parse worker";
+
+const INGESTERS = { "one thread": ingestPassiveDns, "parse worker": ingestPassiveDnsPipelined };
+
 export interface IngestFigures {
   backend: "embedded" | "redis";
+  mode: IngestMode;
   lines: number;
   seconds: number;
   /** Distinct records the store did not have before (all of them: the store starts empty). */
@@ -23,12 +33,12 @@ export interface IngestFigures {
   storageNote: string;
 }
 
-async function timedIngest(path: string, settings: StoreSettings) {
+async function timedIngest(path: string, settings: StoreSettings, mode: IngestMode) {
   const store = await openStore(settings);
   try {
     const input = await openInput(path);
     const started = process.hrtime.bigint();
-    const summary = await ingestPassiveDns(input.stream, store, {
+    const summary = await INGESTERS[mode](input.stream, store, {
       sensorId: "bench",
       layout: DEFAULT_LAYOUT,
     });
@@ -76,9 +86,14 @@ async function compactedSize(dataDir: string): Promise<number> {
 }
 
 /** Ingests `path` into a fresh embedded store in `dataDir` (removed first). */
-export async function ingestEmbedded(path: string, dataDir: string): Promise<IngestFigures> {
+export async function ingestEmbedded(
+  path: string,
+  dataDir: string,
+  mode: IngestMode,
+): Promise<IngestFigures> {
   await rm(dataDir, { recursive: true, force: true });
-  const { summary, seconds } = await timedIngest(path, { store: "embedded", dataDir, keyPrefix: "pp" });
+  const settings = { store: "embedded", dataDir, keyPrefix: "pp" };
+  const { summary, seconds } = await timedIngest(path, settings, mode);
   const { apparent, allocated } = await diskUsage(dataDir);
   const compacted = await compactedSize(dataDir);
   // A sparse or preallocated file can make either figure the misleading one: the smaller is honest.
@@ -86,6 +101,7 @@ export async function ingestEmbedded(path: string, dataDir: string): Promise<Ing
   const perRecord = (compacted / summary.created).toFixed(0);
   return {
     backend: "embedded",
+    mode,
     lines: summary.lines,
     seconds,
     records: summary.created,
@@ -103,13 +119,15 @@ export async function ingestRedis(
   path: string,
   redis: RedisServer,
   keyPrefix: string,
+  mode: IngestMode,
 ): Promise<IngestFigures> {
   await redis.flushAll();
   const before = await redis.usedMemory();
-  const { summary, seconds } = await timedIngest(path, { store: redis.url, dataDir: "", keyPrefix });
+  const { summary, seconds } = await timedIngest(path, { store: redis.url, dataDir: "", keyPrefix }, mode);
   const after = await redis.usedMemory();
   return {
     backend: "redis",
+    mode,
     lines: summary.lines,
     seconds,
     records: summary.created,

@@ -36,27 +36,48 @@ export function describeMachine(): Machine {
   };
 }
 
-/** Jiffies busy and total since boot, over all CPUs (/proc/stat); undefined off Linux. */
-function cpuJiffies(): { busy: number; total: number } | undefined {
+/** CPU time since boot in clock ticks: the whole machine's, and this process's with its reaped children. */
+export interface CpuSnapshot {
+  machineBusy: number;
+  machineTotal: number;
+  ours: number;
+}
+
+/** Undefined off Linux (no /proc). */
+export function cpuSnapshot(): CpuSnapshot | undefined {
   try {
-    const fields = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "").trim().split(/\s+/).slice(1);
-    const values = fields.map(Number);
+    const machine = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "").trim().split(/\s+/).slice(1);
+    const values = machine.map(Number);
     const total = values.reduce((sum, n) => sum + n, 0);
     const idle = (values[3] ?? 0) + (values[4] ?? 0);
-    return { busy: total - idle, total };
+    // utime, stime, cutime, cstime: fields 14-17, counted after the ")" that ends the command name.
+    const self = readFileSync("/proc/self/stat", "utf8");
+    const fields = self
+      .slice(self.lastIndexOf(")") + 2)
+      .split(" ")
+      .map(Number);
+    const ours = (fields[11] ?? 0) + (fields[12] ?? 0) + (fields[13] ?? 0) + (fields[14] ?? 0);
+    return { machineBusy: total - idle, machineTotal: total, ours };
   } catch {
     return undefined;
   }
 }
 
 /**
- * The share of all CPUs busy over the next `ms` while this process waits: other work on the machine
- * (another build, another benchmark) takes cores from the server and skews every figure.
+ * The share of all CPUs that other processes used between two snapshots: another build or benchmark
+ * takes cores from the server and skews every figure. Children count as ours once they have exited.
  */
+export function othersShare(before: CpuSnapshot, after: CpuSnapshot): number {
+  const total = after.machineTotal - before.machineTotal;
+  if (total <= 0) return 0;
+  const others = after.machineBusy - before.machineBusy - (after.ours - before.ours);
+  return Math.max(0, others / total);
+}
+
+/** The share of all CPUs that other processes use over the next `ms`, while this process waits. */
 export async function busyShare(ms: number): Promise<number | undefined> {
-  const before = cpuJiffies();
+  const before = cpuSnapshot();
   await new Promise((resolve) => setTimeout(resolve, ms));
-  const after = cpuJiffies();
-  if (!before || !after || after.total === before.total) return undefined;
-  return (after.busy - before.busy) / (after.total - before.total);
+  const after = cpuSnapshot();
+  return before && after ? othersShare(before, after) : undefined;
 }

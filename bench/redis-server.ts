@@ -14,6 +14,7 @@ export interface RedisServer {
   url: string;
   /** `used_memory` of `INFO memory`, in bytes. */
   usedMemory(): Promise<number>;
+  /** Empties the server: keys and cached scripts. */
   flushAll(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -77,7 +78,9 @@ export async function startRedisServer(workDir: string): Promise<RedisServer | u
       return Number(match[1]);
     },
     async flushAll() {
+      // Scripts survive FLUSHALL; dropping them too makes every ingest start from the same used_memory.
       await client.flushall();
+      await client.script("FLUSH");
     },
     async stop() {
       client.disconnect();

@@ -103,6 +103,7 @@ export function ingestTable(figures: readonly IngestFigures[]): string {
     const bytesTarget: Target = { at: "most", value: TARGETS.bytesPerRecord[f.backend] };
     return [
       f.backend,
+      f.mode,
       judged(integer(rate), rate, rateTarget),
       targetText(rateTarget),
       `${f.seconds.toFixed(1)} s`,
@@ -116,6 +117,7 @@ export function ingestTable(figures: readonly IngestFigures[]): string {
   return table(
     [
       "backend",
+      "pipeline",
       "lines/s",
       "target",
       "time",

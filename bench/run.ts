@@ -7,14 +7,15 @@
  *
  * `--quick` is a smoke run: a 100,000-line corpus, a 100,000-record answer and 3 s loads.
  */
+import { createHash } from "node:crypto";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { runToEnd } from "./children.js";
 import { type Corpus, mainCorpus, oneNameCorpus } from "./corpus.js";
-import { type IngestFigures, ingestEmbedded, ingestRedis } from "./ingest-bench.js";
-import { busyShare, describeMachine } from "./machine.js";
+import { type IngestFigures, type IngestMode, ingestEmbedded, ingestRedis } from "./ingest-bench.js";
+import { busyShare, cpuSnapshot, describeMachine, othersShare } from "./machine.js";
 import { checkAnswers, loadQueries, type QueryFigures } from "./query-bench.js";
 import { type RedisServer, startRedisServer } from "./redis-server.js";
 import {
@@ -65,15 +66,23 @@ function log(message: string): void {
   process.stderr.write(`bench: ${message}\n`);
 }
 
-/** The commit measured, and whether src/ had uncommitted changes (figures move with them). */
-async function sourceVersion(): Promise<string> {
+/**
+ * The commit measured, whether src/ had uncommitted changes, and a fingerprint of those changes so that
+ * a run can tell whether src/ changed under it (the figures move with the code).
+ */
+async function sourceVersion(): Promise<{ text: string; fingerprint: string }> {
   try {
     const git = (args: string[]) => runToEnd("git", args, { cwd: ROOT, timeoutMs: 10_000 });
     const commit = (await git(["rev-parse", "--short", "HEAD"])).trim();
-    const dirty = (await git(["status", "--porcelain", "--", "src"])).trim() !== "";
-    return `commit ${commit}${dirty ? " with uncommitted changes in src/" : ""}`;
+    const changes = await git(["status", "--porcelain", "--", "src"]);
+    const diff = await git(["diff", "HEAD", "--", "src"]);
+    const fingerprint = createHash("sha1").update(commit).update(changes).update(diff).digest("hex");
+    return {
+      text: `commit ${commit}${changes.trim() ? " with uncommitted changes in src/" : ""}`,
+      fingerprint,
+    };
   } catch {
-    return "source version unknown (no git)";
+    return { text: "an unknown source version (no git)", fingerprint: "" };
   }
 }
 
@@ -98,10 +107,16 @@ function parseOptions() {
 }
 
 /** Ingests `path` into an empty store of `backend` (the embedded one in `dataDir`). */
-function ingest(context: Context, backend: Backend, path: string, dataDir: string): Promise<IngestFigures> {
+function ingest(
+  context: Context,
+  backend: Backend,
+  path: string,
+  dataDir: string,
+  mode: IngestMode = "parse worker",
+): Promise<IngestFigures> {
   return backend === "embedded"
-    ? ingestEmbedded(path, dataDir)
-    : ingestRedis(path, context.redis as RedisServer, KEY_PREFIX);
+    ? ingestEmbedded(path, dataDir, mode)
+    : ingestRedis(path, context.redis as RedisServer, KEY_PREFIX, mode);
 }
 
 /** CLI flags that point the server and the CLI at a backend's store. */
@@ -123,10 +138,13 @@ async function withServer<T>(args: string[], action: (server: ServerProcess, aut
 async function ingestSection(context: Context, corpus: Corpus, dataDir: string): Promise<IngestFigures[]> {
   const figures: IngestFigures[] = [];
   for (const backend of context.backends) {
-    log(`ingest into ${backend}...`);
-    const f = await ingest(context, backend, corpus.path, dataDir);
-    log(`  ${integer(f.lines / f.seconds)} lines/s`);
-    figures.push(f);
+    // The CLI's mode runs last, so that it leaves the store the query section reads.
+    for (const mode of ["one thread", "parse worker"] as const) {
+      log(`ingest into ${backend} (${mode})...`);
+      const f = await ingest(context, backend, corpus.path, dataDir, mode);
+      log(`  ${integer(f.lines / f.seconds)} lines/s`);
+      figures.push(f);
+    }
   }
   return figures;
 }
@@ -207,7 +225,10 @@ async function runSections(sections: Set<Section>, context: Context, corpus: Cor
     // The query section needs the stores filled; it reports them only when asked to.
     const figures = await ingestSection(context, corpus, mainDir);
     if (sections.has("ingest")) {
-      const intro = "In-process `ingestPassiveDns` of the corpus file into an empty store.";
+      const intro =
+        "The corpus file ingested in this process into an empty store, by `ingestPassiveDns` (one thread) " +
+        "and by `ingestPassiveDnsPipelined` (parsing on a worker thread while the main thread writes: what " +
+        "`pdns-pssl ingest` does on more than one core).";
       parts.push(["## Ingest", "", intro, "", ingestTable(figures)].join("\n"));
     }
   }
@@ -229,6 +250,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }, profile.limitMinutes * 60_000).unref();
   const started = new Date();
+  const source = await sourceVersion();
 
   log(`corpus of ${integer(profile.lines)} lines...`);
   const corpus = await mainCorpus(CORPUS_DIR, profile.lines, SEED);
@@ -240,6 +262,7 @@ async function main(): Promise<void> {
   const backends: Backend[] = redis ? ["embedded", "redis"] : ["embedded"];
   const context: Context = { profile, backends, redis, idleChecks: [] };
   await checkIdle(context, "before the run");
+  const cpuBefore = cpuSnapshot();
   let parts: string[];
   try {
     parts = await runSections(sections, context, corpus);
@@ -249,14 +272,20 @@ async function main(): Promise<void> {
   }
 
   const minutes = ((Date.now() - started.getTime()) / 60_000).toFixed(1);
-  const source = await sourceVersion();
+  const cpuAfter = cpuSnapshot();
+  if (cpuBefore && cpuAfter) {
+    context.idleChecks.push(`${(othersShare(cpuBefore, cpuAfter) * 100).toFixed(0)}% during the run`);
+  }
+  const changed = (await sourceVersion()).fingerprint !== source.fingerprint;
+  if (changed) log("warning: src/ changed during the run");
   const full = !quick && sections.size === SECTIONS.length;
   const what = `${quick ? "quick smoke run" : "full run"}${full ? "" : `: ${[...sections].join(", ")}`}`;
   const markdown = [
     "# Benchmarks",
     "",
-    `\`npm run bench\` (${what}) on ${source}, ${minutes} min in all. The server, Redis and the load ` +
-      "generator share the machine's cores. CPUs busy with other work: " +
+    `\`npm run bench\` (${what}) on ${source.text}${changed ? " (src/ changed during the run!)" : ""}, ` +
+      `${minutes} min in all. The server, Redis and the load ` +
+      "generator share the machine's cores. CPUs used by other processes: " +
       `${context.idleChecks.join(", ") || "not measured"}.`,
     ...(redis ? [] : ["", "**redis-server was not installed: no Redis figures.**"]),
     "",

@@ -6,6 +6,7 @@ import { AccountError, Accounts, ROLES, type Role } from "./auth/accounts.js";
 import { progressReporter } from "./cli/progress.js";
 import { type Config, ConfigError, type ConfigKey, loadConfig } from "./config.js";
 import { type IngestSummary, ingestPassiveDns } from "./ingest/ingest-passivedns.js";
+import { ingestTls, type TlsIngestSummary } from "./ingest/ingest-tls.js";
 import { openInput } from "./ingest/input.js";
 import { DEFAULT_LAYOUT, type PassiveDnsLayout, parseFieldLetters } from "./ingest/passivedns-parser.js";
 import { ingestPassiveDnsPipelined } from "./ingest/pipelined-ingest.js";
@@ -41,7 +42,8 @@ program
   .option("--listen <host:port>", "address to listen on (env PDNS_PSSL_LISTEN, default 127.0.0.1:8080)")
   .option("--origin <uri>", "COF origin field of every record (env PDNS_PSSL_ORIGIN)")
   .option("--max-page-size <n>", "largest dribble-paginate-count accepted (env PDNS_PSSL_MAX_PAGE_SIZE)")
-  .action(async (opts: { listen?: string; origin?: string; maxPageSize?: string }, command: Command) => {
+  .option("--pssl-max-cidr <prefixlen>", "widest IPv4 block a pssl query takes (env PDNS_PSSL_PSSL_MAX_CIDR)")
+  .action(async (opts: Partial<Record<ConfigKey, string>>, command: Command) => {
     const server = await startServer(configOf(command, opts));
     const stop = async (signal: string) => {
       log(`${signal}: shutting down`);
@@ -82,6 +84,57 @@ ingest
     process.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
   });
 
+for (const format of ["ja3-jl", "eve"] as const) {
+  ingest
+    .command(format)
+    .description(
+      format === "ja3-jl"
+        ? "D4 TLS sensor sessions, one ja3-jl JSON object per line (plain or gzip; - for stdin)"
+        : "Suricata EVE JSON lines; tls events are kept, others skipped (plain or gzip; - for stdin)",
+    )
+    .argument("<file>", "input file, or - for stdin")
+    .option("--sensor-id <id>", "sensor id recorded with every sighting", "cli")
+    .option("--json", "print the summary as JSON")
+    .action(async (file: string, opts: { sensorId: string; json?: boolean }, command: Command) => {
+      const input = await openInput(file);
+      const progress = progressReporter(input.sizeBytes);
+      let summary: TlsIngestSummary;
+      try {
+        summary = await withStore(command, (store) =>
+          ingestTls(input.stream, store, { format, sensorId: opts.sensorId, onProgress: progress.update }),
+        );
+      } finally {
+        progress.finish();
+      }
+      process.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : formatTlsSummary(summary));
+    });
+}
+
+function formatRejects(
+  rejected: Record<string, number | undefined>,
+  firstRejects: IngestSummary["firstRejects"],
+) {
+  const reasons = Object.entries(rejected).sort(([a], [b]) => a.localeCompare(b));
+  const total = reasons.reduce((sum, [, n]) => sum + (n ?? 0), 0);
+  return [
+    `rejected:        ${total}`,
+    ...reasons.map(([reason, n]) => `  ${reason.padEnd(15)}${n}`),
+    ...(firstRejects.length > 0 ? ["first rejected lines:"] : []),
+    ...firstRejects.map((r) => `  line ${r.line}: ${r.reason} ${r.detail}`),
+  ];
+}
+
+function formatTlsSummary(s: TlsIngestSummary): string {
+  const lines = [
+    `lines read:      ${s.lines}`,
+    `tls sessions:    ${s.sessions}`,
+    `skipped events:  ${s.skipped}`,
+    `certificates:    ${s.certificates} parsed`,
+    ...formatRejects(s.rejected, s.firstRejects),
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
 interface IngestFlags {
   sensorId: string;
   worker: boolean;
@@ -92,17 +145,12 @@ interface IngestFlags {
 }
 
 function formatSummary(s: IngestSummary): string {
-  const rejected = Object.entries(s.rejected).sort(([a], [b]) => a.localeCompare(b));
-  const total = rejected.reduce((sum, [, n]) => sum + (n ?? 0), 0);
   const lines = [
     `lines read:      ${s.lines}`,
     `records:         ${s.records}`,
     `error answers:   ${s.rcodes}`,
     `written:         ${s.written} distinct (${s.created} new)`,
-    `rejected:        ${total}`,
-    ...rejected.map(([reason, n]) => `  ${reason.padEnd(15)}${n}`),
-    ...(s.firstRejects.length > 0 ? ["first rejected lines:"] : []),
-    ...s.firstRejects.map((r) => `  line ${r.line}: ${r.reason} ${r.detail}`),
+    ...formatRejects(s.rejected, s.firstRejects),
   ];
   return `${lines.join("\n")}\n`;
 }

@@ -34,6 +34,7 @@ export const configSchema = z.object({
     .default("pp"),
   origin: z.string().trim().min(1).max(200).default("pdns-pssl"),
   maxPageSize: z.coerce.number().int().min(1).max(1_000_000).default(100_000),
+  psslMaxCidrPrefix: z.coerce.number().int().min(16).max(32).default(23),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -47,6 +48,7 @@ export const SETTINGS: Record<ConfigKey, { flag: string; env: string }> = {
   keyPrefix: { flag: "--key-prefix", env: "PDNS_PSSL_KEY_PREFIX" },
   origin: { flag: "--origin", env: "PDNS_PSSL_ORIGIN" },
   maxPageSize: { flag: "--max-page-size", env: "PDNS_PSSL_MAX_PAGE_SIZE" },
+  psslMaxCidrPrefix: { flag: "--pssl-max-cidr", env: "PDNS_PSSL_PSSL_MAX_CIDR" },
 };
 
 export class ConfigError extends Error {}

@@ -190,4 +190,69 @@ describeEachBackend("store contract", ({ store }) => {
     expect(await store().getDoc("user", "alice")).toBeUndefined();
     expect((await store().listDocs("token")).map(([id]) => id)).toEqual(["t1"]);
   });
+
+  it("merges sightings per group and key, and lists them in key order", async () => {
+    const sighting = (key: string, time: number, count: number) =>
+      encodeObservation({ timeFirst: time, timeLast: time, count, sensors: [1] }, undefined, Buffer.from(key, "hex"));
+    const keyA = "aa".repeat(22);
+    const keyB = "11".repeat(22);
+    await store().writeSets({
+      sightings: [
+        { space: "ip-certs", group: "192.0.2.1", member: sighting(keyA, 100, 1) },
+        { space: "ip-certs", group: "192.0.2.1", member: sighting(keyB, 50, 2) },
+        { space: "ip-certs", group: "192.0.2.2", member: sighting(keyA, 10, 1) },
+      ],
+      members: [],
+      blobs: [],
+    });
+    await store().writeSets({
+      sightings: [{ space: "ip-certs", group: "192.0.2.1", member: sighting(keyA, 300, 4) }],
+      members: [],
+      blobs: [],
+    });
+    const listed = [];
+    for await (const chunk of store().scanSet("ip-certs", "192.0.2.1", {}, 1)) listed.push(...chunk);
+    expect(listed.map((m) => m.subarray(0, 22).toString("hex"))).toEqual([keyB, keyA]);
+    const merged = decodeObservation((listed[1] as Buffer).subarray(22)).obs;
+    expect(merged).toMatchObject({ timeFirst: 100, timeLast: 300, count: 5 });
+
+    const [found, missing] = await store().getSightings("ip-certs", [
+      { group: "192.0.2.2", key: Buffer.from(keyA, "hex") },
+      { group: "192.0.2.2", key: Buffer.from(keyB, "hex") },
+    ]);
+    expect(decodeObservation((found as Buffer).subarray(22)).obs.count).toBe(1);
+    expect(missing).toBeUndefined();
+  });
+
+  it("adds members idempotently and lists them in order", async () => {
+    const members = ["03", "01", "02", "01"].map((m) => ({
+      space: "cert-ips" as const,
+      group: "abc",
+      member: Buffer.from(m, "hex"),
+    }));
+    await store().writeSets({ sightings: [], members, blobs: [] });
+    await store().writeSets({ sightings: [], members: members.slice(0, 1), blobs: [] });
+    const listed = [];
+    for await (const chunk of store().scanSet("cert-ips", "abc", {}, 2)) listed.push(...chunk);
+    expect(listed.map((m) => m.toString("hex"))).toEqual(["01", "02", "03"]);
+    const none = [];
+    for await (const chunk of store().scanSet("cert-ips", "other", {}, 2)) none.push(...chunk);
+    expect(none).toEqual([]);
+  });
+
+  it("stores blobs, keeping an existing one when asked to", async () => {
+    const blob = (bytes: string, ifAbsent: boolean) => ({
+      space: "certificates" as const,
+      id: "c1",
+      bytes: Buffer.from(bytes),
+      ifAbsent,
+    });
+    await store().writeSets({ sightings: [], members: [], blobs: [blob("first", true)] });
+    await store().writeSets({ sightings: [], members: [], blobs: [blob("second", true)] });
+    expect((await store().getBlobs("certificates", ["c1"]))[0]?.toString()).toBe("first");
+    await store().writeSets({ sightings: [], members: [], blobs: [blob("third", false)] });
+    const [c1, c2] = await store().getBlobs("certificates", ["c1", "c2"]);
+    expect(c1?.toString()).toBe("third");
+    expect(c2).toBeUndefined();
+  });
 });

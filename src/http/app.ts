@@ -7,12 +7,14 @@ import type { Store } from "../store/types.js";
 import { type AuthVariables, requireRole } from "./auth-middleware.js";
 import { ApiError } from "./errors.js";
 import { circlPdnsRoutes } from "./routes/circl-pdns.js";
+import { circlPsslRoutes } from "./routes/circl-pssl.js";
 import { d4PdnsRoutes } from "./routes/d4-pdns.js";
+import { psslExtendedRoutes } from "./routes/pssl-extended.js";
 
 export interface AppDependencies {
   store: Store;
   accounts: Accounts;
-  config: Pick<Config, "origin" | "maxPageSize">;
+  config: Pick<Config, "origin" | "maxPageSize" | "psslMaxCidrPrefix">;
   version: string;
   log: (message: string) => void;
 }
@@ -22,12 +24,17 @@ export function createApp(deps: AppDependencies) {
   app.use(requestId());
 
   const analyst = requireRole(deps.accounts, ["analyst"]);
-  for (const path of ["/pdns/*", "/query/*", "/fquery/*", "/info"]) app.use(path, analyst);
+  for (const path of ["/pdns/*", "/query/*", "/fquery/*", "/info", "/v2pssl/*", "/pssl/*"])
+    app.use(path, analyst);
 
   app.route(
     "/pdns",
     circlPdnsRoutes({ store: deps.store, origin: deps.config.origin, maxPageSize: deps.config.maxPageSize }),
   );
+  const pssl = { store: deps.store, maxCidrPrefix: deps.config.psslMaxCidrPrefix };
+  app.route("/v2pssl", circlPsslRoutes(pssl, { legacy: false }));
+  app.route("/v2pssl", psslExtendedRoutes(pssl));
+  app.route("/pssl", circlPsslRoutes(pssl, { legacy: true }));
   app.route("/", d4PdnsRoutes({ store: deps.store, origin: deps.config.origin, version: deps.version }));
 
   app.notFound((c) =>

@@ -19,25 +19,33 @@ export interface IngestOptions extends BatchOptions {
   onProgress?: (progress: IngestProgress) => void;
 }
 
-/** Writes batches to the store keeping one write in flight, and accounts what the store reports. */
-export async function writeBatches(
-  batches: AsyncIterable<WriteBatch>,
-  store: Store,
-  summary: IngestSummary,
+/**
+ * Writes batches in order keeping one write in flight: the next batch is built while the previous one
+ * is written. `afterEach` runs once a batch's write has started.
+ */
+export async function writeBatches<T>(
+  batches: AsyncIterable<T>,
+  write: (batch: T) => Promise<void>,
   afterEach?: () => void,
 ): Promise<void> {
   let inFlight: Promise<void> = Promise.resolve();
   for await (const batch of batches) {
     await inFlight;
-    inFlight = store.write(batch).then((written) => {
-      summary.created += written.created;
-      if (written.collisions > 0) {
-        countReject(summary, "hash_collision", "sort key taken by another record", written.collisions);
-      }
-    });
+    inFlight = write(batch);
     afterEach?.();
   }
   await inFlight;
+}
+
+/** Writes a passive DNS batch, accounting what the store reports in `summary`. */
+export function writeRecordsInto(store: Store, summary: IngestSummary) {
+  return async (batch: WriteBatch): Promise<void> => {
+    const written = await store.write(batch);
+    summary.created += written.created;
+    if (written.collisions > 0) {
+      countReject(summary, "hash_collision", "sort key taken by another record", written.collisions);
+    }
+  };
 }
 
 export async function ingestPassiveDns(
@@ -49,12 +57,8 @@ export async function ingestPassiveDns(
   const progress: IngestProgress = { lines: 0, bytes: 0, rejected: 0 };
   const sensorNumbers = new SensorNumberCache((ids) => store.sensorNumbers(ids));
   const report = () => options.onProgress?.(progress);
-  await writeBatches(
-    passiveDnsBatches(input, options, sensorNumbers, summary, progress),
-    store,
-    summary,
-    report,
-  );
+  const batches = passiveDnsBatches(input, options, sensorNumbers, summary, progress);
+  await writeBatches(batches, writeRecordsInto(store, summary), report);
   report();
   return summary;
 }

@@ -6,7 +6,7 @@
 import { SensorNumberCache } from "../pdns/observation-batch.js";
 import { startWorker } from "../runtime/start-worker.js";
 import type { Store, WriteBatch } from "../store/types.js";
-import { type IngestOptions, writeBatches } from "./ingest-passivedns.js";
+import { type IngestOptions, writeBatches, writeRecordsInto } from "./ingest-passivedns.js";
 import {
   type BatchOptions,
   emptySummary,
@@ -152,7 +152,7 @@ export async function ingestPassiveDnsPipelined(
   feeding.catch(stop);
 
   try {
-    await writeBatches(batches, store, written, () => post({ kind: "written" }));
+    await writeBatches(batches, writeRecordsInto(store, written), () => post({ kind: "written" }));
     await feeding;
   } finally {
     await worker.terminate();

@@ -4,15 +4,8 @@
  */
 import { rdataIndexKey } from "../dns/rdata.js";
 import type { EncodedRcode, EncodedRecord, IndexRef, WriteBatch } from "../store/types.js";
+import { absorb, type PendingObservation, startObservation, toObservation } from "./pending-observation.js";
 import { encodeObservation, encodeRdata, rcodeKeyOf, sortKeyOf } from "./record-codec.js";
-
-/** Merged times and count, and the sensors: one id (the usual case) or, lazily, a set of them. */
-interface PendingObservation {
-  timeFirst: number;
-  timeLast: number;
-  count: number;
-  sensors: string | Set<string>;
-}
 
 interface Pending extends PendingObservation {
   rrname: string;
@@ -40,17 +33,6 @@ export interface RcodeLine {
   rcode: number;
   time: number;
   count: number;
-}
-
-function absorb(into: PendingObservation, time: number, count: number, sensorId: string) {
-  if (time < into.timeFirst) into.timeFirst = time;
-  if (time > into.timeLast) into.timeLast = time;
-  into.count += count;
-  if (typeof into.sensors === "string") {
-    if (into.sensors !== sensorId) into.sensors = new Set([into.sensors, sensorId]);
-  } else {
-    into.sensors.add(sensorId);
-  }
 }
 
 export class ObservationBatch {
@@ -86,10 +68,7 @@ export class ObservationBatch {
       rrname: line.rrname,
       rrtype: line.rrtype,
       rdata: line.rdata,
-      timeFirst: line.time,
-      timeLast: line.time,
-      count: line.count,
-      sensors: sensorId,
+      ...startObservation(line.time, line.count, sensorId),
     });
   }
 
@@ -104,25 +83,14 @@ export class ObservationBatch {
       rrname: line.rrname,
       rcode: line.rcode,
       qtype: line.qtype,
-      timeFirst: line.time,
-      timeLast: line.time,
-      count: line.count,
-      sensors: sensorId,
+      ...startObservation(line.time, line.count, sensorId),
     });
   }
 
   /** Encodes the batch for the store (resolving sensor ids to their numbers) and empties it. */
   async drain(sensorNumbers: SensorNumberCache): Promise<WriteBatch> {
     const numbers = await sensorNumbers.resolve(this.#linesBySensor.keys());
-    const observation = (p: PendingObservation) => ({
-      timeFirst: p.timeFirst,
-      timeLast: p.timeLast,
-      count: p.count,
-      sensors:
-        typeof p.sensors === "string"
-          ? [numbers.get(p.sensors) as number]
-          : [...p.sensors].map((id) => numbers.get(id) as number).sort((a, b) => a - b),
-    });
+    const observation = (p: PendingObservation) => toObservation(p, numbers);
 
     const records: EncodedRecord[] = [];
     for (const p of this.#records.values()) {

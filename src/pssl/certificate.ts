@@ -463,6 +463,7 @@ export function parseCertificate(der: Buffer): CertificateFacts | CertificateErr
 export class CertificateCache {
   readonly #entries = new Map<string, CertificateFacts | CertificateError>();
   readonly #maxEntries: number;
+  #parsed = 0;
 
   constructor(maxEntries = 10_000) {
     if (!Number.isInteger(maxEntries) || maxEntries < 1) {
@@ -476,12 +477,18 @@ export class CertificateCache {
     return this.#entries.size;
   }
 
+  /** Certificates parsed successfully so far (each distinct DER once while it stays cached). */
+  get parsed(): number {
+    return this.#parsed;
+  }
+
   /** The cached result for this DER, parsing it on first sight. Never throws. */
   get(der: Buffer): CertificateFacts | CertificateError {
     const sha1 = sha1Of(der);
     const cached = this.#entries.get(sha1);
     if (cached) return cached;
     const result = parseKnown(der, sha1);
+    if (!("error" in result)) this.#parsed++;
     if (this.#entries.size >= this.#maxEntries) {
       const oldest = this.#entries.keys().next();
       if (!oldest.done) this.#entries.delete(oldest.value);

@@ -8,6 +8,8 @@
  * - `ip-index` (dupsort): 4|6 + address bytes + sort key → rrname
  * - `name-index` (dupsort): reversed target name \0 sort key → rrname
  * - `rcodes`: reversed rrname \0 rcode key → observation value
+ * - `sets`: space tag + group \0 + member key → observation value (sightings) or nothing (members)
+ * - `blobs`: space tag + id → bytes (certificates, SHA-256 → SHA-1, fingerprint texts)
  * - `meta`: sensor numbers and per-sensor line counts
  * - `docs`: kind \0 id → JSON document
  */
@@ -21,12 +23,18 @@ import {
   RCODE_KEY_BYTES,
   SORT_KEY_BYTES,
 } from "../pdns/record-codec.js";
+import { SIGHTING_KEY_BYTES, SPACE_TAGS } from "./set-layout.js";
 import type {
+  BlobSpace,
   DocKind,
   IndexEntry,
   IndexRef,
+  MemberSpace,
   RecordRef,
   SensorLines,
+  SetWriteBatch,
+  SightingRef,
+  SightingSpace,
   SortKeyRange,
   Store,
   StoredRcode,
@@ -42,6 +50,16 @@ type BinaryDb = Database<Buffer, Buffer>;
 /** Key prefix of everything stored under one name: reversed labels and a NUL (never part of a name). */
 function namePrefix(name: string): Buffer {
   return Buffer.concat([Buffer.from(reverseName(name), "utf8"), SEPARATOR]);
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function setPrefix(space: SightingSpace | MemberSpace, group: string): Buffer {
+  return Buffer.concat([Buffer.from([SPACE_TAGS[space]]), Buffer.from(group, "utf8"), SEPARATOR]);
+}
+
+function blobKey(space: BlobSpace, id: string): Buffer {
+  return Buffer.concat([Buffer.from([SPACE_TAGS[space]]), Buffer.from(id, "utf8")]);
 }
 
 function ipPrefix(bytes: Uint8Array): Buffer {
@@ -66,6 +84,8 @@ class LmdbStore implements Store {
   readonly #ipIndex: BinaryDb;
   readonly #nameIndex: BinaryDb;
   readonly #rcodes: BinaryDb;
+  readonly #sets: BinaryDb;
+  readonly #blobs: BinaryDb;
   readonly #meta: Database<number, string>;
   readonly #docs: Database<string, string>;
 
@@ -76,6 +96,8 @@ class LmdbStore implements Store {
     this.#ipIndex = root.openDB({ name: "ip-index", ...binary, dupSort: true });
     this.#nameIndex = root.openDB({ name: "name-index", ...binary, dupSort: true });
     this.#rcodes = root.openDB({ name: "rcodes", ...binary });
+    this.#sets = root.openDB({ name: "sets", ...binary });
+    this.#blobs = root.openDB({ name: "blobs", ...binary });
     this.#meta = root.openDB({ name: "meta", encoding: "json" });
     this.#docs = root.openDB({ name: "docs", encoding: "string" });
   }
@@ -210,6 +232,48 @@ class LmdbStore implements Store {
       sensorId: key.slice("lines:".length),
       lines: value,
     }));
+  }
+
+  async writeSets(batch: SetWriteBatch): Promise<void> {
+    this.#root.transactionSync(() => {
+      for (const { space, group, member } of batch.sightings) {
+        const keyLength = SIGHTING_KEY_BYTES[space];
+        const key = Buffer.concat([setPrefix(space, group), member.subarray(0, keyLength)]);
+        const value = member.subarray(keyLength);
+        const stored = this.#sets.getBinaryFast(key);
+        this.#sets.putSync(key, stored ? mergeObservations(stored, value) : value);
+      }
+      for (const { space, group, member } of batch.members) {
+        this.#sets.putSync(Buffer.concat([setPrefix(space, group), member]), EMPTY);
+      }
+      for (const { space, id, bytes, ifAbsent } of batch.blobs) {
+        const key = blobKey(space, id);
+        if (!ifAbsent || this.#blobs.getBinaryFast(key) === undefined) this.#blobs.putSync(key, bytes);
+      }
+    });
+  }
+
+  async *scanSet(
+    space: SightingSpace | MemberSpace,
+    group: string,
+    range: SortKeyRange,
+    chunkSize: number,
+  ): AsyncIterable<Buffer[]> {
+    const prefix = setPrefix(space, group);
+    for (const chunk of this.#chunks(this.#sets, rangeUnder(prefix, range), chunkSize)) {
+      yield chunk.map(({ key, value }) => Buffer.concat([key.subarray(prefix.length), value]));
+    }
+  }
+
+  async getSightings(space: SightingSpace, refs: readonly SightingRef[]): Promise<(Buffer | undefined)[]> {
+    return refs.map((ref) => {
+      const value = this.#sets.get(Buffer.concat([setPrefix(space, ref.group), ref.key]));
+      return value === undefined ? undefined : Buffer.concat([ref.key, value]);
+    });
+  }
+
+  async getBlobs(space: BlobSpace, ids: readonly string[]): Promise<(Buffer | undefined)[]> {
+    return ids.map((id) => this.#blobs.get(blobKey(space, id)));
   }
 
   async getDoc(kind: DocKind, id: string): Promise<string | undefined> {

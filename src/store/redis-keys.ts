@@ -4,7 +4,7 @@
  * in one slot, each reverse-index entry list in the slot of its target, and the small metadata
  * (sensor numbers, counters, documents) in one `{meta}` slot. Keys are never built elsewhere.
  */
-import type { DocKind, IndexRef } from "./types.js";
+import type { BlobSpace, DocKind, IndexRef, MemberSpace, SightingSpace } from "./types.js";
 
 const PREFIX_SHAPE = /^[A-Za-z0-9_.:-]{1,64}$/;
 
@@ -23,6 +23,10 @@ export interface RedisKeys {
   sensorLines: string;
   /** Hash id → JSON document of one kind. */
   docs(kind: DocKind): string;
+  /** Sorted set (all scores 0) of one group of a sighting or member space. */
+  set(space: SightingSpace | MemberSpace, group: string): string;
+  /** String holding one blob. */
+  blob(space: BlobSpace, id: string): string;
 }
 
 /** Builds the key set for a prefix; the prefix may not contain braces (it would capture the hash tag). */
@@ -38,5 +42,7 @@ export function redisKeys(prefix: string): RedisKeys {
     sensorSequence: `${prefix}:{meta}:sensor-seq`,
     sensorLines: `${prefix}:{meta}:sensor-lines`,
     docs: (kind) => `${prefix}:{meta}:doc:${kind}`,
+    set: (space, group) => `${prefix}:s:${space}:{${group}}`,
+    blob: (space, id) => `${prefix}:b:${space}:{${id}}`,
   };
 }

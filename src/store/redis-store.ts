@@ -10,13 +10,19 @@ import { readFileSync } from "node:fs";
 import { Redis, type RedisOptions } from "ioredis";
 import { nextPrefix, RCODE_KEY_BYTES, SORT_KEY_BYTES } from "../pdns/record-codec.js";
 import { type RedisKeys, redisKeys } from "./redis-keys.js";
+import { SIGHTING_KEY_BYTES } from "./set-layout.js";
 import type {
+  BlobSpace,
   DocKind,
   EncodedRecord,
   IndexEntry,
   IndexRef,
+  MemberSpace,
   RecordRef,
   SensorLines,
+  SetWriteBatch,
+  SightingRef,
+  SightingSpace,
   SortKeyRange,
   Store,
   StoredRcode,
@@ -221,6 +227,66 @@ class RedisStore implements Store {
   async sensorLines(): Promise<SensorLines[]> {
     const all = await this.#redis.hgetall(this.#keys.sensorLines);
     return Object.entries(all).map(([sensorId, lines]) => ({ sensorId, lines: Number(lines) }));
+  }
+
+  async writeSets(batch: SetWriteBatch): Promise<void> {
+    const pipeline = this.#redis.pipeline() as ScriptedPipeline;
+    for (const space of Object.keys(SIGHTING_KEY_BYTES) as SightingSpace[]) {
+      const groups = groupBy(
+        batch.sightings.filter((s) => s.space === space),
+        (s) => this.#keys.set(space, s.group),
+      );
+      for (const call of packCalls(groups, (s) => s.member)) {
+        pipeline.mergeObservations(
+          call.keys.length,
+          ...call.keys,
+          SIGHTING_KEY_BYTES[space],
+          ...call.counts,
+          ...call.members,
+        );
+      }
+    }
+    const memberGroups = groupBy(batch.members, (m) => this.#keys.set(m.space, m.group));
+    for (const call of packCalls(memberGroups, (m) => m.member)) {
+      pipeline.addMembers(call.keys.length, ...call.keys, ...call.counts, ...call.members);
+    }
+    for (const { space, id, bytes, ifAbsent } of batch.blobs) {
+      if (ifAbsent) pipeline.set(this.#keys.blob(space, id), bytes, "NX");
+      else pipeline.set(this.#keys.blob(space, id), bytes);
+    }
+    await execPipeline(pipeline);
+  }
+
+  async *scanSet(
+    space: SightingSpace | MemberSpace,
+    group: string,
+    range: SortKeyRange,
+    chunkSize: number,
+  ): AsyncIterable<Buffer[]> {
+    yield* this.#scan(this.#keys.set(space, group), range, chunkSize);
+  }
+
+  async getSightings(space: SightingSpace, refs: readonly SightingRef[]): Promise<(Buffer | undefined)[]> {
+    if (refs.length === 0) return [];
+    const pipeline = this.#redis.pipeline();
+    for (const ref of refs) {
+      pipeline.zrangebylexBuffer(
+        this.#keys.set(space, ref.group),
+        lexMin(ref.key),
+        lexMax(nextPrefix(ref.key)),
+        "LIMIT",
+        0,
+        1,
+      );
+    }
+    return ((await execPipeline(pipeline)) as Buffer[][]).map((found) => found[0]);
+  }
+
+  async getBlobs(space: BlobSpace, ids: readonly string[]): Promise<(Buffer | undefined)[]> {
+    if (ids.length === 0) return [];
+    const pipeline = this.#redis.pipeline();
+    for (const id of ids) pipeline.getBuffer(this.#keys.blob(space, id));
+    return ((await execPipeline(pipeline)) as (Buffer | null)[]).map((bytes) => bytes ?? undefined);
   }
 
   async getDoc(kind: DocKind, id: string): Promise<string | undefined> {

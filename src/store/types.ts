@@ -75,6 +75,47 @@ export interface SensorLines {
 /** Collections of small JSON documents (users, tokens, ...). */
 export type DocKind = "user" | "token";
 
+/**
+ * Sighting sets: per group, members of `<fixed-length key><observation value>` merged like records
+ * (earliest first, latest last, counts added). Used by passive SSL.
+ */
+export type SightingSpace = "ip-certs" | "fingerprints" | "sni";
+/** Member sets: per group, an ordered set of opaque members added idempotently. */
+export type MemberSpace = "cert-ips" | "cert-names";
+/** Blobs: bytes by id. */
+export type BlobSpace = "certificates" | "sha256" | "fingerprint-texts";
+
+export interface SightingWrite {
+  space: SightingSpace;
+  group: string;
+  member: Buffer;
+}
+
+export interface MemberWrite {
+  space: MemberSpace;
+  group: string;
+  member: Buffer;
+}
+
+export interface BlobWrite {
+  space: BlobSpace;
+  id: string;
+  bytes: Buffer;
+  /** Keep an existing blob instead of replacing it. */
+  ifAbsent: boolean;
+}
+
+export interface SetWriteBatch {
+  sightings: SightingWrite[];
+  members: MemberWrite[];
+  blobs: BlobWrite[];
+}
+
+export interface SightingRef {
+  group: string;
+  key: Buffer;
+}
+
 export interface Store {
   readonly backend: "lmdb" | "redis";
   /** Merges a batch into the store; durable when the promise resolves. */
@@ -91,6 +132,18 @@ export interface Store {
   listRcodes(rrname: string): Promise<StoredRcode[]>;
   /** Lines ingested per sensor id. */
   sensorLines(): Promise<SensorLines[]>;
+  /** Merges sightings, adds members and stores blobs; durable when the promise resolves. */
+  writeSets(batch: SetWriteBatch): Promise<void>;
+  /** Members of one group of a sighting or member set, ascending, in chunks of at most `chunkSize`. */
+  scanSet(
+    space: SightingSpace | MemberSpace,
+    group: string,
+    range: SortKeyRange,
+    chunkSize: number,
+  ): AsyncIterable<Buffer[]>;
+  /** The sighting member with each given key (undefined where absent), in order. */
+  getSightings(space: SightingSpace, refs: readonly SightingRef[]): Promise<(Buffer | undefined)[]>;
+  getBlobs(space: BlobSpace, ids: readonly string[]): Promise<(Buffer | undefined)[]>;
   getDoc(kind: DocKind, id: string): Promise<string | undefined>;
   putDoc(kind: DocKind, id: string, json: string): Promise<void>;
   deleteDoc(kind: DocKind, id: string): Promise<boolean>;

@@ -1,0 +1,129 @@
+/**
+ * CIRCL-compatible passive SSL (what PyPSSL, MISP, Cortex and XSOAR speak): `query/<ip>[/<prefixlen>]`,
+ * `cquery/<sha1>` and `cfetch/<sha1>` with CIRCL's JSON shapes and plain-text 400 errors. Beyond CIRCL
+ * and in the same shapes: IPv6 addresses and prefixes, and SHA-256 wherever a SHA-1 is accepted.
+ */
+import { type Context, Hono } from "hono";
+import { addressesOf, cidrSize, parseCidr } from "../../dns/cidr.js";
+import { circlDate } from "../../pssl/certificate.js";
+import {
+  certificateDocuments,
+  certificatesAt,
+  distinctAddressesOf,
+  resolveCertificateId,
+} from "../../pssl/pssl-query.js";
+import type { StoredCertificate } from "../../pssl/stored-certificate.js";
+import type { Store } from "../../store/types.js";
+import type { AuthVariables } from "../auth-middleware.js";
+import { pathRemainder } from "../request-value.js";
+
+export interface PsslRouteOptions {
+  store: Store;
+  /** Widest block `query` accepts, as an IPv4 prefix length (CIRCL: 23); IPv6 gets as many addresses. */
+  maxCidrPrefix: number;
+}
+
+const BAD_FINGERPRINT = "Incorrect format of the certificate fingerprint (expected SHA1 in hex format)";
+
+/** CIRCL answers malformed input with a plain-text 400 (PyPSSL raises on it). */
+const plain400 = (c: Context, message: string) => c.text(message, 400);
+
+export function subjectOf(document: StoredCertificate | undefined): string | undefined {
+  if (!document) return undefined;
+  return document.kind === "der" ? document.facts.subject : document.subject;
+}
+
+/** cfetch's `{pem, info}`; a certificate known only by fingerprint gets its known text and empty rest. */
+export function cfetchAnswer(sha1: string, document: StoredCertificate) {
+  if (document.kind === "der") {
+    const f = document.facts;
+    return {
+      pem: f.pem,
+      info: {
+        subject: f.subject,
+        issuer: f.issuer,
+        fingerprint: f.sha1.toUpperCase(),
+        keylength: f.keyBits,
+        key: f.publicKeyPem,
+        not_before: circlDate(f.notBefore),
+        not_after: circlDate(f.notAfter),
+        extension: f.extensions,
+      },
+    };
+  }
+  return {
+    pem: "",
+    info: {
+      subject: document.subject ?? "",
+      issuer: document.issuer ?? "",
+      fingerprint: sha1.toUpperCase(),
+      keylength: 0,
+      key: "",
+      not_before: document.notBefore === undefined ? "" : circlDate(document.notBefore),
+      not_after: document.notAfter === undefined ? "" : circlDate(document.notAfter),
+      extension: {},
+    },
+  };
+}
+
+/** Parses `<ip>` or `<ip>/<prefixlen>` and checks the block's size against the configured maximum. */
+export function blockAddresses(raw: string, maxCidrPrefix: number): string[] | { error: string } {
+  const cidr = parseCidr(raw.replace(/\/$/, ""));
+  if (!cidr) return { error: "Incorrect format" };
+  if (cidrSize(cidr) > 1n << BigInt(32 - maxCidrPrefix)) {
+    return { error: `Maximum CIDR block size reached >/${maxCidrPrefix}` };
+  }
+  return addressesOf(cidr);
+}
+
+export function circlPsslRoutes(options: PsslRouteOptions, { legacy }: { legacy: boolean }) {
+  const { store } = options;
+  const app = new Hono<{ Variables: AuthVariables }>();
+  const prefix = legacy ? "/pssl" : "/v2pssl";
+
+  app.get("/query/*", async (c) => {
+    const addresses = blockAddresses(pathRemainder(c.req.url, `${prefix}/query/`), options.maxCidrPrefix);
+    if (!Array.isArray(addresses)) return plain400(c, addresses.error);
+    const seen = new Map<string, string[]>();
+    for (const ip of addresses) {
+      const sha1s = [...new Set((await certificatesAt(store, ip)).map((s) => s.sha1))];
+      if (sha1s.length > 0) seen.set(ip, sha1s);
+    }
+    const documents = await certificateDocuments(store, [...new Set([...seen.values()].flat())]);
+    const answer: Record<string, { certificates: string[]; subjects: Record<string, { values: string[] }> }> =
+      {};
+    for (const [ip, sha1s] of seen) {
+      const subjects: Record<string, { values: string[] }> = {};
+      for (const sha1 of sha1s) {
+        const subject = subjectOf(documents.get(sha1));
+        if (subject !== undefined) subjects[sha1] = { values: [subject] };
+      }
+      answer[ip] = { certificates: sha1s, subjects };
+    }
+    return c.json(answer);
+  });
+
+  if (legacy) return app;
+
+  app.get("/cquery/*", async (c) => {
+    const raw = pathRemainder(c.req.url, `${prefix}/cquery/`);
+    const sha1 = await resolveCertificateId(store, raw);
+    if (sha1 === undefined) {
+      if (/^[0-9a-fA-F]{64}$/.test(raw)) return c.json({ certificate: raw.toLowerCase(), seen: [], hits: 0 });
+      return plain400(c, BAD_FINGERPRINT);
+    }
+    const seen = await distinctAddressesOf(store, sha1);
+    return c.json({ certificate: sha1, seen, hits: seen.length });
+  });
+
+  app.get("/cfetch/*", async (c) => {
+    const raw = pathRemainder(c.req.url, `${prefix}/cfetch/`);
+    if (!/^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$/.test(raw)) return plain400(c, BAD_FINGERPRINT);
+    const sha1 = await resolveCertificateId(store, raw);
+    const document = sha1 === undefined ? undefined : (await certificateDocuments(store, [sha1])).get(sha1);
+    if (!sha1 || !document) return plain400(c, "Not existing certificate");
+    return c.json(cfetchAnswer(sha1, document));
+  });
+
+  return app;
+}

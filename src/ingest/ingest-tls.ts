@@ -1,0 +1,123 @@
+/**
+ * Passive SSL ingest: bytes → lines → TLS sessions (ja3-jl or Suricata EVE) → merged batches of
+ * sightings, certificates and indexes → store. Bad lines are counted under their reason (with the first
+ * few line numbers kept), other EVE event types are counted as skipped; nothing stops the process.
+ */
+import { isUtf8 } from "node:buffer";
+import { SensorNumberCache } from "../pdns/observation-batch.js";
+import { CertificateCache } from "../pssl/certificate.js";
+import { TlsBatch } from "../pssl/tls-batch.js";
+import type { SetWriteBatch, Store } from "../store/types.js";
+import { parseEveLine } from "./eve-tls-parser.js";
+import { writeBatches } from "./ingest-passivedns.js";
+import { parseJa3JlLine } from "./ja3-jl-parser.js";
+import { readLines } from "./line-reader.js";
+import type { IngestProgress } from "./passivedns-batches.js";
+import type { ParsedTlsLine, TlsRejectReason } from "./tls-session.js";
+
+export type TlsFormat = "ja3-jl" | "eve";
+
+export interface TlsIngestSummary {
+  lines: number;
+  /** TLS sessions recorded. */
+  sessions: number;
+  /** Lines of other event types in an EVE stream, skipped. */
+  skipped: number;
+  /** Distinct certificates parsed from DER in this run. */
+  certificates: number;
+  rejected: Partial<Record<TlsRejectReason | "bad_certificate", number>>;
+  firstRejects: Array<{ line: number; reason: string; detail: string }>;
+}
+
+export interface TlsIngestOptions {
+  format: TlsFormat;
+  sensorId: string;
+  /** Sessions per store batch. */
+  batchSessions?: number;
+  maxLineBytes?: number;
+  onProgress?: (progress: IngestProgress) => void;
+}
+
+const PARSERS: Record<TlsFormat, (line: string) => ParsedTlsLine> = {
+  "ja3-jl": parseJa3JlLine,
+  eve: parseEveLine,
+};
+const FIRST_REJECTS_KEPT = 10;
+/** ja3-jl lines carry whole certificate chains (~10 KB): allow long lines. */
+const DEFAULT_MAX_LINE_BYTES = 4 << 20;
+
+export async function ingestTls(
+  input: AsyncIterable<Buffer>,
+  store: Store,
+  options: TlsIngestOptions,
+): Promise<TlsIngestSummary> {
+  const parse = PARSERS[options.format];
+  const batchSessions = options.batchSessions ?? 5_000;
+  const summary: TlsIngestSummary = {
+    lines: 0,
+    sessions: 0,
+    skipped: 0,
+    certificates: 0,
+    rejected: {},
+    firstRejects: [],
+  };
+  const progress: IngestProgress = { lines: 0, bytes: 0, rejected: 0 };
+  const certificates = new CertificateCache();
+  const sensorNumbers = new SensorNumberCache((ids) => store.sensorNumbers(ids));
+  const batch = new TlsBatch();
+  const { sensorId } = options;
+
+  const reject = (reason: TlsRejectReason | "bad_certificate", detail: string, count = 1) => {
+    summary.rejected[reason] = (summary.rejected[reason] ?? 0) + count;
+    progress.rejected += count;
+    if (summary.firstRejects.length < FIRST_REJECTS_KEPT) {
+      summary.firstRejects.push({ line: summary.lines, reason, detail });
+    }
+  };
+
+  async function* counted(): AsyncGenerator<Buffer> {
+    for await (const chunk of input) {
+      progress.bytes += chunk.length;
+      yield chunk;
+    }
+  }
+
+  async function* batches(): AsyncGenerator<SetWriteBatch> {
+    const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+    for await (const lines of readLines(counted(), { maxLineBytes })) {
+      for (const line of lines) {
+        summary.lines++;
+        if (!Buffer.isBuffer(line)) {
+          reject("line_too_long", `${line.tooLong} bytes`);
+          continue;
+        }
+        if (!isUtf8(line)) {
+          reject("invalid_utf8", "line is not valid UTF-8");
+          continue;
+        }
+        const parsed = parse(line.toString("utf8"));
+        if (parsed.kind === "session") {
+          summary.sessions++;
+          const unparsable = batch.addSession(parsed.session, sensorId, certificates);
+          if (unparsable > 0) reject("bad_certificate", "certificate DER that does not parse", unparsable);
+        } else if (parsed.kind === "skip") {
+          summary.skipped++;
+        } else if (parsed.kind === "reject") {
+          reject(parsed.reason, parsed.detail);
+        }
+      }
+      progress.lines = summary.lines;
+      if (batch.sessions >= batchSessions) yield await batch.drain(sensorNumbers);
+    }
+    if (batch.sessions > 0) yield await batch.drain(sensorNumbers);
+  }
+
+  await writeBatches(
+    batches(),
+    (b) => store.writeSets(b),
+    () => options.onProgress?.(progress),
+  );
+  summary.certificates = certificates.parsed;
+  options.onProgress?.(progress);
+  return summary;
+}
