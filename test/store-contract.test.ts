@@ -193,7 +193,11 @@ describeEachBackend("store contract", ({ store }) => {
 
   it("merges sightings per group and key, and lists them in key order", async () => {
     const sighting = (key: string, time: number, count: number) =>
-      encodeObservation({ timeFirst: time, timeLast: time, count, sensors: [1] }, undefined, Buffer.from(key, "hex"));
+      encodeObservation(
+        { timeFirst: time, timeLast: time, count, sensors: [1] },
+        undefined,
+        Buffer.from(key, "hex"),
+      );
     const keyA = "aa".repeat(22);
     const keyB = "11".repeat(22);
     await store().writeSets({

@@ -15,7 +15,7 @@ import {
 import type { StoredCertificate } from "../../pssl/stored-certificate.js";
 import type { Store } from "../../store/types.js";
 import type { AuthVariables } from "../auth-middleware.js";
-import { pathRemainder } from "../request-value.js";
+import { tryPathRemainder } from "../request-value.js";
 
 export interface PsslRouteOptions {
   store: Store;
@@ -24,6 +24,12 @@ export interface PsslRouteOptions {
 }
 
 const BAD_FINGERPRINT = "Incorrect format of the certificate fingerprint (expected SHA1 in hex format)";
+
+/** A SHA-1 or SHA-256 in hex (colons allowed), lowercased without colons; undefined for anything else. */
+function fingerprintText(raw: string | undefined): string | undefined {
+  const hex = raw?.toLowerCase().replaceAll(":", "");
+  return hex !== undefined && /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(hex) ? hex : undefined;
+}
 
 /** CIRCL answers malformed input with a plain-text 400 (PyPSSL raises on it). */
 const plain400 = (c: Context, message: string) => c.text(message, 400);
@@ -68,7 +74,7 @@ export function cfetchAnswer(sha1: string, document: StoredCertificate) {
 
 /** Parses `<ip>` or `<ip>/<prefixlen>` and checks the block's size against the configured maximum. */
 export function blockAddresses(raw: string, maxCidrPrefix: number): string[] | { error: string } {
-  const cidr = parseCidr(raw.replace(/\/$/, ""));
+  const cidr = parseCidr(raw);
   if (!cidr) return { error: "Incorrect format" };
   if (cidrSize(cidr) > 1n << BigInt(32 - maxCidrPrefix)) {
     return { error: `Maximum CIDR block size reached >/${maxCidrPrefix}` };
@@ -82,7 +88,10 @@ export function circlPsslRoutes(options: PsslRouteOptions, { legacy }: { legacy:
   const prefix = legacy ? "/pssl" : "/v2pssl";
 
   app.get("/query/*", async (c) => {
-    const addresses = blockAddresses(pathRemainder(c.req.url, `${prefix}/query/`), options.maxCidrPrefix);
+    const addresses = blockAddresses(
+      tryPathRemainder(c.req.url, `${prefix}/query/`) ?? "",
+      options.maxCidrPrefix,
+    );
     if (!Array.isArray(addresses)) return plain400(c, addresses.error);
     const seen = new Map<string, string[]>();
     for (const ip of addresses) {
@@ -106,19 +115,17 @@ export function circlPsslRoutes(options: PsslRouteOptions, { legacy }: { legacy:
   if (legacy) return app;
 
   app.get("/cquery/*", async (c) => {
-    const raw = pathRemainder(c.req.url, `${prefix}/cquery/`);
+    const raw = fingerprintText(tryPathRemainder(c.req.url, `${prefix}/cquery/`));
+    if (raw === undefined) return plain400(c, BAD_FINGERPRINT);
     const sha1 = await resolveCertificateId(store, raw);
-    if (sha1 === undefined) {
-      if (/^[0-9a-fA-F]{64}$/.test(raw)) return c.json({ certificate: raw.toLowerCase(), seen: [], hits: 0 });
-      return plain400(c, BAD_FINGERPRINT);
-    }
+    if (sha1 === undefined) return c.json({ certificate: raw, seen: [], hits: 0 });
     const seen = await distinctAddressesOf(store, sha1);
     return c.json({ certificate: sha1, seen, hits: seen.length });
   });
 
   app.get("/cfetch/*", async (c) => {
-    const raw = pathRemainder(c.req.url, `${prefix}/cfetch/`);
-    if (!/^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64})$/.test(raw)) return plain400(c, BAD_FINGERPRINT);
+    const raw = fingerprintText(tryPathRemainder(c.req.url, `${prefix}/cfetch/`));
+    if (raw === undefined) return plain400(c, BAD_FINGERPRINT);
     const sha1 = await resolveCertificateId(store, raw);
     const document = sha1 === undefined ? undefined : (await certificateDocuments(store, [sha1])).get(sha1);
     if (!sha1 || !document) return plain400(c, "Not existing certificate");

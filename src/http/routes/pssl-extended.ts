@@ -84,7 +84,9 @@ export function psslExtendedRoutes(options: PsslRouteOptions) {
     const raw = pathRemainder(c.req.url, "/v2pssl/csearch/").toLowerCase();
     const under = raw.startsWith("*.");
     const name = normalizeName(under ? raw.slice(2) : raw);
-    if (name === undefined) throw badRequest("expected a domain name, or *.<domain> for every name under it");
+    if (name === undefined || name.includes("*")) {
+      throw badRequest("expected a domain name, or *.<domain> for every name under it");
+    }
     if (under && !name.includes(".")) throw badRequest("*.<domain> needs a domain of two labels or more");
     const sha1s = await certificatesNamed(store, under ? `*.${name}` : name, MAX_ENTRIES + 1);
     const documents = await certificateDocuments(store, sha1s.slice(0, MAX_ENTRIES));
