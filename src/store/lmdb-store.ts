@@ -308,6 +308,10 @@ class LmdbStore implements Store {
 /** Opens (creating when needed) the embedded store in `dir`. */
 export async function openLmdbStore(dir: string): Promise<Store> {
   await mkdir(dir, { recursive: true });
-  const root = open({ path: dir, maxDbs: 16, noMemInit: true });
+  // No readahead: records are read in key order but sit on scattered pages; readahead would map (and
+  // count in RSS) neighbouring pages nobody asked for.
+  // (`noReadAhead` is an lmdb-js option its type declarations do not list.)
+  const options = { path: dir, maxDbs: 16, noMemInit: true, noReadAhead: true };
+  const root = open(options);
   return new LmdbStore(root);
 }
