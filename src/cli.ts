@@ -9,7 +9,7 @@ import { type IngestSummary, ingestPassiveDns } from "./ingest/ingest-passivedns
 import { ingestTls, type TlsIngestSummary } from "./ingest/ingest-tls.js";
 import { openInput } from "./ingest/input.js";
 import { DEFAULT_LAYOUT, type PassiveDnsLayout, parseFieldLetters } from "./ingest/passivedns-parser.js";
-import { ingestPassiveDnsPipelined } from "./ingest/pipelined-ingest.js";
+import { ingestPassiveDnsPipelined, ingestTlsPipelined } from "./ingest/pipelined-ingest.js";
 import { log, startServer } from "./server.js";
 import { openStore } from "./store/open-store.js";
 import type { Store } from "./store/types.js";
@@ -94,20 +94,24 @@ for (const format of ["ja3-jl", "eve"] as const) {
     )
     .argument("<file>", "input file, or - for stdin")
     .option("--sensor-id <id>", "sensor id recorded with every sighting", "cli")
+    .option("--no-worker", "parse on the writing thread instead of a worker thread (one core)")
     .option("--json", "print the summary as JSON")
-    .action(async (file: string, opts: { sensorId: string; json?: boolean }, command: Command) => {
-      const input = await openInput(file);
-      const progress = progressReporter(input.sizeBytes);
-      let summary: TlsIngestSummary;
-      try {
-        summary = await withStore(command, (store) =>
-          ingestTls(input.stream, store, { format, sensorId: opts.sensorId, onProgress: progress.update }),
-        );
-      } finally {
-        progress.finish();
-      }
-      process.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : formatTlsSummary(summary));
-    });
+    .action(
+      async (file: string, opts: { sensorId: string; worker: boolean; json?: boolean }, command: Command) => {
+        const input = await openInput(file);
+        const progress = progressReporter(input.sizeBytes);
+        const ingestWith = opts.worker && availableParallelism() > 1 ? ingestTlsPipelined : ingestTls;
+        let summary: TlsIngestSummary;
+        try {
+          summary = await withStore(command, (store) =>
+            ingestWith(input.stream, store, { format, sensorId: opts.sensorId, onProgress: progress.update }),
+          );
+        } finally {
+          progress.finish();
+        }
+        process.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : formatTlsSummary(summary));
+      },
+    );
 }
 
 function formatRejects(

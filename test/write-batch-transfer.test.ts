@@ -1,6 +1,11 @@
 import { expect, it } from "vitest";
-import { packWriteBatch, unpackWriteBatch } from "../src/ingest/write-batch-transfer.js";
-import type { WriteBatch } from "../src/store/types.js";
+import {
+  packSetWriteBatch,
+  packWriteBatch,
+  unpackSetWriteBatch,
+  unpackWriteBatch,
+} from "../src/ingest/write-batch-transfer.js";
+import type { SetWriteBatch, WriteBatch } from "../src/store/types.js";
 
 it("packs a batch into one buffer and unpacks the same batch", () => {
   const batch: WriteBatch = {
@@ -34,4 +39,20 @@ it("packs a batch into one buffer and unpacks the same batch", () => {
 it("round-trips an empty batch", () => {
   const back = unpackWriteBatch(packWriteBatch({ records: [], rcodes: [], linesBySensor: new Map() }));
   expect(back).toEqual({ records: [], rcodes: [], linesBySensor: new Map() });
+});
+
+it("packs a passive SSL batch and unpacks the same batch", () => {
+  const batch: SetWriteBatch = {
+    sightings: [
+      { space: "ip-certs", group: "2001:db8::1", member: Buffer.from("0102", "hex") },
+      { space: "fingerprints", group: "ja3:abc", member: Buffer.alloc(100_000, 1) },
+    ],
+    members: [{ space: "cert-names", group: "*.example.lu", member: Buffer.alloc(20, 9) }],
+    blobs: [
+      { space: "certificates", id: "ab".repeat(20), bytes: Buffer.from('{"kind":"der"}'), ifAbsent: false },
+      { space: "sha256", id: "cd".repeat(32), bytes: Buffer.alloc(20, 3), ifAbsent: true },
+    ],
+  };
+  const back = unpackSetWriteBatch(packSetWriteBatch(batch));
+  expect(back).toEqual(batch);
 });

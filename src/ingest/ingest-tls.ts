@@ -46,24 +46,24 @@ const FIRST_REJECTS_KEPT = 10;
 /** ja3-jl lines carry whole certificate chains (~10 KB): allow long lines. */
 const DEFAULT_MAX_LINE_BYTES = 4 << 20;
 
-export async function ingestTls(
+export function emptyTlsSummary(): TlsIngestSummary {
+  return { lines: 0, sessions: 0, skipped: 0, certificates: 0, rejected: {}, firstRejects: [] };
+}
+
+/**
+ * The CPU half of TLS ingest: parses `input` into merged batches, updating `summary` and `progress` as it
+ * goes (`summary.certificates` when the input ends). A batch is yielded every `batchSessions` sessions.
+ */
+export async function* tlsBatches(
   input: AsyncIterable<Buffer>,
-  store: Store,
-  options: TlsIngestOptions,
-): Promise<TlsIngestSummary> {
+  options: Omit<TlsIngestOptions, "onProgress">,
+  sensorNumbers: SensorNumberCache,
+  summary: TlsIngestSummary,
+  progress: IngestProgress,
+): AsyncGenerator<SetWriteBatch> {
   const parse = PARSERS[options.format];
   const batchSessions = options.batchSessions ?? 5_000;
-  const summary: TlsIngestSummary = {
-    lines: 0,
-    sessions: 0,
-    skipped: 0,
-    certificates: 0,
-    rejected: {},
-    firstRejects: [],
-  };
-  const progress: IngestProgress = { lines: 0, bytes: 0, rejected: 0 };
   const certificates = new CertificateCache();
-  const sensorNumbers = new SensorNumberCache((ids) => store.sensorNumbers(ids));
   const batch = new TlsBatch();
   const { sensorId } = options;
 
@@ -82,42 +82,51 @@ export async function ingestTls(
     }
   }
 
-  async function* batches(): AsyncGenerator<SetWriteBatch> {
-    const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-    for await (const lines of readLines(counted(), { maxLineBytes })) {
-      for (const line of lines) {
-        summary.lines++;
-        if (!Buffer.isBuffer(line)) {
-          reject("line_too_long", `${line.tooLong} bytes`);
-          continue;
-        }
-        if (!isUtf8(line)) {
-          reject("invalid_utf8", "line is not valid UTF-8");
-          continue;
-        }
-        const parsed = parse(line.toString("utf8"));
-        if (parsed.kind === "session") {
-          summary.sessions++;
-          const unparsable = batch.addSession(parsed.session, sensorId, certificates);
-          if (unparsable > 0) reject("bad_certificate", "certificate DER that does not parse", unparsable);
-        } else if (parsed.kind === "skip") {
-          summary.skipped++;
-        } else if (parsed.kind === "reject") {
-          reject(parsed.reason, parsed.detail);
-        }
+  const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  for await (const lines of readLines(counted(), { maxLineBytes })) {
+    for (const line of lines) {
+      summary.lines++;
+      if (!Buffer.isBuffer(line)) {
+        reject("line_too_long", `${line.tooLong} bytes`);
+        continue;
       }
-      progress.lines = summary.lines;
-      if (batch.sessions >= batchSessions) yield await batch.drain(sensorNumbers);
+      if (!isUtf8(line)) {
+        reject("invalid_utf8", "line is not valid UTF-8");
+        continue;
+      }
+      const parsed = parse(line.toString("utf8"));
+      if (parsed.kind === "session") {
+        summary.sessions++;
+        const unparsable = batch.addSession(parsed.session, sensorId, certificates);
+        if (unparsable > 0) reject("bad_certificate", "certificate DER that does not parse", unparsable);
+      } else if (parsed.kind === "skip") {
+        summary.skipped++;
+      } else if (parsed.kind === "reject") {
+        reject(parsed.reason, parsed.detail);
+      }
     }
-    if (batch.sessions > 0) yield await batch.drain(sensorNumbers);
+    progress.lines = summary.lines;
+    if (batch.sessions >= batchSessions) yield await batch.drain(sensorNumbers);
   }
-
-  await writeBatches(
-    batches(),
-    (b) => store.writeSets(b),
-    () => options.onProgress?.(progress),
-  );
+  if (batch.sessions > 0) yield await batch.drain(sensorNumbers);
   summary.certificates = certificates.parsed;
-  options.onProgress?.(progress);
+}
+
+/** TLS ingest on one thread: batches written while the next is parsed. */
+export async function ingestTls(
+  input: AsyncIterable<Buffer>,
+  store: Store,
+  options: TlsIngestOptions,
+): Promise<TlsIngestSummary> {
+  const summary = emptyTlsSummary();
+  const progress: IngestProgress = { lines: 0, bytes: 0, rejected: 0 };
+  const sensorNumbers = new SensorNumberCache((ids) => store.sensorNumbers(ids));
+  const report = () => options.onProgress?.(progress);
+  await writeBatches(
+    tlsBatches(input, options, sensorNumbers, summary, progress),
+    (b) => store.writeSets(b),
+    report,
+  );
+  report();
   return summary;
 }

@@ -1,16 +1,17 @@
 /**
- * Worker thread of a pipelined passive DNS ingest: turns the byte chunks the main thread forwards into
- * encoded batches (passivedns-batches.ts) and sends them back packed; the main thread writes them.
+ * Worker thread of a pipelined ingest: turns the byte chunks the main thread forwards into encoded
+ * batches (passive DNS or TLS) and sends them back packed; the main thread writes them.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { SensorNumberCache } from "../pdns/observation-batch.js";
+import { emptyTlsSummary, tlsBatches } from "./ingest-tls.js";
 import { emptySummary, type IngestProgress, passiveDnsBatches } from "./passivedns-batches.js";
-import type { FromParseWorker, ParseWorkerSetup, ToParseWorker } from "./pipelined-ingest.js";
-import { packWriteBatch } from "./write-batch-transfer.js";
+import type { FromParseWorker, PipelineSetup, ToParseWorker } from "./pipelined-ingest.js";
+import { packSetWriteBatch, packWriteBatch } from "./write-batch-transfer.js";
 
 const port = parentPort;
 if (!port) throw new Error("parse-worker must run in a worker thread");
-const setup = workerData as ParseWorkerSetup;
+const setup = workerData as PipelineSetup;
 const send = (message: FromParseWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
 const chunks: Array<ArrayBuffer | null> = [];
@@ -27,7 +28,6 @@ port.on("message", (message: ToParseWorker) => {
   wake?.();
 });
 
-const summary = emptySummary();
 const progress: IngestProgress = { lines: 0, bytes: 0, rejected: 0 };
 let lastProgress = 0;
 
@@ -54,13 +54,26 @@ const sensorNumbers = new SensorNumberCache(
     }),
 );
 
+async function* packed(): AsyncGenerator<ArrayBuffer> {
+  if (setup.kind === "passivedns") {
+    for await (const batch of passiveDnsBatches(input(), setup.options, sensorNumbers, summary, progress)) {
+      yield packWriteBatch(batch);
+    }
+  } else {
+    for await (const batch of tlsBatches(input(), setup.options, sensorNumbers, tlsSummary, progress)) {
+      yield packSetWriteBatch(batch);
+    }
+  }
+}
+
+const summary = emptySummary();
+const tlsSummary = emptyTlsSummary();
 /** Batches sent and not yet taken up for writing; beyond this the worker waits (bounded memory). */
 const AHEAD = 2;
 let sent = 0;
-for await (const batch of passiveDnsBatches(input(), setup.options, sensorNumbers, summary, progress)) {
+for await (const batch of packed()) {
   while (sent - acknowledged >= AHEAD) await waitForMessage();
-  const packed = packWriteBatch(batch);
-  send({ kind: "batch", packed }, [packed]);
+  send({ kind: "batch", packed: batch }, [batch]);
   sent++;
 }
-send({ kind: "done", summary });
+send({ kind: "done", summary: setup.kind === "passivedns" ? summary : tlsSummary });

@@ -1,23 +1,24 @@
 /**
- * Passive DNS ingest on two cores: a worker thread parses and encodes batches while the main thread
- * writes the previous batch to the store. (Writes to one store serialise, so splitting the input among
- * several writers would not help; overlapping parsing with writing does.)
+ * Ingest on two cores: a worker thread parses and encodes batches (passive DNS or TLS) while the main
+ * thread writes the previous batch to the store. (Writes to one store serialise, so splitting the input
+ * among several writers would not help; overlapping parsing with writing does.)
  */
 import { SensorNumberCache } from "../pdns/observation-batch.js";
 import { startWorker } from "../runtime/start-worker.js";
-import type { Store, WriteBatch } from "../store/types.js";
+import type { SetWriteBatch, Store } from "../store/types.js";
 import { type IngestOptions, writeBatches, writeRecordsInto } from "./ingest-passivedns.js";
+import type { TlsIngestOptions, TlsIngestSummary } from "./ingest-tls.js";
 import {
   type BatchOptions,
   emptySummary,
   type IngestProgress,
   type IngestSummary,
 } from "./passivedns-batches.js";
-import { unpackWriteBatch } from "./write-batch-transfer.js";
+import { unpackSetWriteBatch, unpackWriteBatch } from "./write-batch-transfer.js";
 
-export interface ParseWorkerSetup {
-  options: BatchOptions;
-}
+export type PipelineSetup =
+  | { kind: "passivedns"; options: BatchOptions }
+  | { kind: "tls"; options: Omit<TlsIngestOptions, "onProgress"> };
 
 export type ToParseWorker =
   | { kind: "chunk"; bytes: ArrayBuffer }
@@ -30,7 +31,7 @@ export type FromParseWorker =
   | { kind: "batch"; packed: ArrayBuffer }
   | { kind: "need-sensor-numbers"; ids: string[] }
   | { kind: "progress"; lines: number; rejected: number }
-  | { kind: "done"; summary: IngestSummary };
+  | { kind: "done"; summary: IngestSummary | TlsIngestSummary };
 
 /**
  * Input bytes forwarded and not yet parsed. The main thread cannot forward anything while it is inside a
@@ -45,13 +46,13 @@ const workerUrl = new URL(
 );
 
 /** Batches as they arrive from the worker, for writeBatches to consume in order. */
-class BatchQueue implements AsyncIterable<WriteBatch> {
-  #items: WriteBatch[] = [];
+class BatchQueue<B> implements AsyncIterable<B> {
+  #items: B[] = [];
   #ended = false;
   #failure: Error | undefined;
   #wake: (() => void) | undefined;
 
-  push(batch: WriteBatch) {
+  push(batch: B) {
     this.#items.push(batch);
     this.#wake?.();
   }
@@ -74,21 +75,25 @@ class BatchQueue implements AsyncIterable<WriteBatch> {
   }
 }
 
-export async function ingestPassiveDnsPipelined(
+/**
+ * Runs a worker on `setup`, forwards `input` to it, and writes the batches it sends back, in order, one
+ * write in flight. Resolves with the worker's summary.
+ */
+async function runPipeline<B>(
+  setup: PipelineSetup,
   input: AsyncIterable<Buffer>,
   store: Store,
-  options: IngestOptions,
-): Promise<IngestSummary> {
-  const { onProgress, ...batchOptions } = options;
-  const setup: ParseWorkerSetup = { options: batchOptions };
+  unpack: (packed: ArrayBuffer) => B,
+  write: (batch: B) => Promise<void>,
+  onProgress: ((progress: IngestProgress) => void) | undefined,
+): Promise<IngestSummary | TlsIngestSummary> {
   const worker = startWorker(workerUrl, { workerData: setup });
   const post = (message: ToParseWorker, transfer: ArrayBuffer[] = []) =>
     worker.postMessage(message, transfer);
   const progress: IngestProgress = { lines: 0, bytes: 0, rejected: 0 };
-  const written = emptySummary();
-  const batches = new BatchQueue();
+  const batches = new BatchQueue<B>();
   const sensorNumbers = new SensorNumberCache((ids) => store.sensorNumbers(ids));
-  let parsed: IngestSummary | undefined;
+  let summary: IngestSummary | TlsIngestSummary | undefined;
   let bytesAhead = 0;
   const queuedSizes: number[] = [];
   let wakeReader: (() => void) | undefined;
@@ -101,7 +106,7 @@ export async function ingestPassiveDnsPipelined(
         wakeReader?.();
         break;
       case "batch":
-        batches.push(unpackWriteBatch(message.packed));
+        batches.push(unpack(message.packed));
         break;
       case "need-sensor-numbers":
         sensorNumbers.resolve(message.ids).then(
@@ -119,7 +124,7 @@ export async function ingestPassiveDnsPipelined(
         onProgress?.(progress);
         break;
       case "done":
-        parsed = message.summary;
+        summary = message.summary;
         batches.end();
         break;
     }
@@ -131,7 +136,7 @@ export async function ingestPassiveDnsPipelined(
   };
   worker.once("error", stop);
   worker.once("exit", (code) => {
-    if (!parsed) stop(new Error(`parse worker exited with code ${code}`));
+    if (!summary) stop(new Error(`parse worker exited with code ${code}`));
   });
 
   const feeding = (async () => {
@@ -152,15 +157,45 @@ export async function ingestPassiveDnsPipelined(
   feeding.catch(stop);
 
   try {
-    await writeBatches(batches, writeRecordsInto(store, written), () => post({ kind: "written" }));
+    await writeBatches(batches, write, () => post({ kind: "written" }));
     await feeding;
   } finally {
     await worker.terminate();
   }
-  const summary = parsed ?? emptySummary();
-  summary.created = written.created;
-  if (written.rejected.hash_collision) summary.rejected.hash_collision = written.rejected.hash_collision;
+  if (!summary) throw failure ?? new Error("parse worker ended without a summary");
   progress.lines = summary.lines;
   onProgress?.(progress);
   return summary;
+}
+
+export async function ingestPassiveDnsPipelined(
+  input: AsyncIterable<Buffer>,
+  store: Store,
+  options: IngestOptions,
+): Promise<IngestSummary> {
+  const { onProgress, ...batchOptions } = options;
+  const written = emptySummary();
+  const setup: PipelineSetup = { kind: "passivedns", options: batchOptions };
+  const summary = (await runPipeline(
+    setup,
+    input,
+    store,
+    unpackWriteBatch,
+    writeRecordsInto(store, written),
+    onProgress,
+  )) as IngestSummary;
+  summary.created = written.created;
+  if (written.rejected.hash_collision) summary.rejected.hash_collision = written.rejected.hash_collision;
+  return summary;
+}
+
+export async function ingestTlsPipelined(
+  input: AsyncIterable<Buffer>,
+  store: Store,
+  options: TlsIngestOptions,
+): Promise<TlsIngestSummary> {
+  const { onProgress, ...tlsOptions } = options;
+  const setup: PipelineSetup = { kind: "tls", options: tlsOptions };
+  const write = (batch: SetWriteBatch) => store.writeSets(batch);
+  return (await runPipeline(setup, input, store, unpackSetWriteBatch, write, onProgress)) as TlsIngestSummary;
 }

@@ -6,8 +6,21 @@
  * + bytes), index kind u8 (0 none, 1 address, 2 name) + for an address its bytes (u8 length) and text
  * (u8 length + ASCII), for a name u16 length + UTF-8; rcode count u32 and per rcode rrname + member; sensor
  * count u32 and per sensor id (u16 length + UTF-8) + lines (f64).
+ *
+ * A SetWriteBatch (passive SSL): sighting count u32 and per sighting space, group (u8 / u16 length +
+ * UTF-8) and member (u32 length + bytes); members likewise; blob count u32 and per blob space, id,
+ * bytes and ifAbsent (u8).
  */
-import type { EncodedRcode, EncodedRecord, IndexRef, WriteBatch } from "../store/types.js";
+import type {
+  BlobSpace,
+  EncodedRcode,
+  EncodedRecord,
+  IndexRef,
+  MemberSpace,
+  SetWriteBatch,
+  SightingSpace,
+  WriteBatch,
+} from "../store/types.js";
 
 class Writer {
   buffer = Buffer.allocUnsafe(1 << 16);
@@ -39,6 +52,12 @@ class Writer {
         ? this.buffer.writeUInt8(length, this.at)
         : this.buffer.writeUInt16BE(length, this.at);
     this.at += this.buffer.write(s, this.at, "utf8");
+  }
+  /** A fresh ArrayBuffer holding what was written, ready to be transferred. */
+  finish(): ArrayBuffer {
+    const out = new ArrayBuffer(this.at);
+    new Uint8Array(out).set(this.buffer.subarray(0, this.at));
+    return out;
   }
   bytes(b: Uint8Array, lengthBytes: 1 | 4) {
     this.#room(lengthBytes + b.length);
@@ -114,9 +133,7 @@ export function packWriteBatch(batch: WriteBatch): ArrayBuffer {
     w.string(sensorId, 2);
     w.f64(lines);
   }
-  const out = new ArrayBuffer(w.at);
-  new Uint8Array(out).set(w.buffer.subarray(0, w.at));
-  return out;
+  return w.finish();
 }
 
 export function unpackWriteBatch(packed: ArrayBuffer): WriteBatch {
@@ -136,4 +153,46 @@ export function unpackWriteBatch(packed: ArrayBuffer): WriteBatch {
   const linesBySensor = new Map<string, number>();
   for (let i = r.u32(); i > 0; i--) linesBySensor.set(r.string(2), r.f64());
   return { records, rcodes, linesBySensor };
+}
+
+export function packSetWriteBatch(batch: SetWriteBatch): ArrayBuffer {
+  const w = new Writer();
+  for (const list of [batch.sightings, batch.members]) {
+    w.u32(list.length);
+    for (const { space, group, member } of list) {
+      w.string(space, 1);
+      w.string(group, 2);
+      w.bytes(member, 4);
+    }
+  }
+  w.u32(batch.blobs.length);
+  for (const { space, id, bytes, ifAbsent } of batch.blobs) {
+    w.string(space, 1);
+    w.string(id, 2);
+    w.bytes(bytes, 4);
+    w.u8(ifAbsent ? 1 : 0);
+  }
+  return w.finish();
+}
+
+export function unpackSetWriteBatch(packed: ArrayBuffer): SetWriteBatch {
+  const r = new Reader(Buffer.from(packed));
+  const entries = <S extends string>() => {
+    const out: Array<{ space: S; group: string; member: Buffer }> = [];
+    for (let i = r.u32(); i > 0; i--)
+      out.push({ space: r.string(1) as S, group: r.string(2), member: r.bytes(4) });
+    return out;
+  };
+  const sightings = entries<SightingSpace>();
+  const members = entries<MemberSpace>();
+  const blobs: SetWriteBatch["blobs"] = [];
+  for (let i = r.u32(); i > 0; i--) {
+    blobs.push({
+      space: r.string(1) as BlobSpace,
+      id: r.string(2),
+      bytes: r.bytes(4),
+      ifAbsent: r.u8() === 1,
+    });
+  }
+  return { sightings, members, blobs };
 }
