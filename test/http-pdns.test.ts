@@ -2,55 +2,32 @@
  * End to end, as a user runs it: the real CLI creates users and tokens and imports the real sensor
  * sample into a store while the real server runs on a socket; the queries go over HTTP.
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../src/config.js";
-import { startServer } from "../src/server.js";
-import { deleteRedisPrefix, REDIS_URL, redisReachable, uniquePrefix } from "./helpers/backends.js";
-import { runCli } from "./helpers/cli.js";
+import { redisReachable } from "./helpers/backends.js";
 import { assertCofRecord, basic, parseNdjsonStrict } from "./helpers/http.js";
+import { startTestServer, type TestServer } from "./helpers/test-server.js";
 
 const MANY = 3000;
 const SAMPLE = new URL("../../shared/samples/passivedns.txt", import.meta.url).pathname;
 
 for (const backend of ["lmdb", "redis"] as const) {
   describe.skipIf(backend === "redis" && !redisReachable)(`HTTP passive DNS API [${backend}]`, () => {
+    let server: TestServer;
     let base = "";
-    let env: Record<string, string> = {};
     let analystToken = "";
     let sensorToken = "";
-    let cleanup: () => Promise<void> = async () => {};
-    let server: { close(): Promise<void> } | undefined;
 
     const get = (path: string, headers: Record<string, string> = {}) =>
       fetch(`${base}${path}`, { headers: { authorization: basic("alice", analystToken), ...headers } });
 
-    const cli = async (...args: string[]) => {
-      const result = await runCli(args, env);
-      if (result.code !== 0) throw new Error(`pdns-pssl ${args.join(" ")} failed: ${result.stderr}`);
-      return result;
-    };
+    const cli = (...args: string[]) => server.cli(...args);
 
     beforeAll(async () => {
-      if (backend === "lmdb") {
-        const dir = await mkdtemp(join(tmpdir(), "pp-http-"));
-        env = { PDNS_PSSL_DATA_DIR: dir, PDNS_PSSL_STORE: "embedded" };
-        cleanup = () => rm(dir, { recursive: true, force: true });
-      } else {
-        const prefix = uniquePrefix();
-        env = { PDNS_PSSL_STORE: REDIS_URL, PDNS_PSSL_KEY_PREFIX: prefix };
-        cleanup = () => deleteRedisPrefix(prefix);
-      }
-      const running = await startServer(loadConfig({ listen: "127.0.0.1:0" }, env));
-      server = running;
-      base = `http://127.0.0.1:${running.port}`;
-
-      await cli("users", "add", "alice", "--role", "analyst");
-      await cli("users", "add", "probe", "--role", "sensor");
-      analystToken = (await cli("tokens", "create", "alice", "--name", "test")).stdout.trim();
-      sensorToken = (await cli("tokens", "create", "probe")).stdout.trim();
+      server = await startTestServer(backend);
+      ({ base, analystToken, sensorToken } = server);
       const ingest = await cli("ingest", "passivedns", SAMPLE, "--sensor-id", "sensor-1", "--json");
       const summary = JSON.parse(ingest.stdout);
       expect(summary).toMatchObject({ lines: 216, records: 206, rcodes: 10, rejected: {} });
@@ -67,10 +44,7 @@ for (const backend of ["lmdb", "redis"] as const) {
       await rm(many);
     }, 60_000);
 
-    afterAll(async () => {
-      await server?.close();
-      await cleanup();
-    });
+    afterAll(() => server?.close());
 
     it("answers 401 with WWW-Authenticate without or with bad credentials", async () => {
       const none = await fetch(`${base}/pdns/query/example.lu`);

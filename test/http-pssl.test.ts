@@ -10,11 +10,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../src/config.js";
-import { startServer } from "../src/server.js";
-import { deleteRedisPrefix, REDIS_URL, redisReachable, uniquePrefix } from "./helpers/backends.js";
-import { runCli } from "./helpers/cli.js";
+import { redisReachable } from "./helpers/backends.js";
 import { basic } from "./helpers/http.js";
+import { startTestServer, type TestServer } from "./helpers/test-server.js";
 
 interface ExpectedCertificate {
   name: string;
@@ -220,12 +218,10 @@ const leaf5 = byName("leaf5-utf8");
 
 for (const backend of ["lmdb", "redis"] as const) {
   describe.skipIf(backend === "redis" && !redisReachable)(`HTTP passive SSL API [${backend}]`, () => {
+    let server: TestServer;
     let base = "";
-    let env: Record<string, string> = {};
     let analystToken = "";
     let sensorToken = "";
-    let cleanup: () => Promise<void> = async () => {};
-    let server: { close(): Promise<void> } | undefined;
 
     const get = (path: string, headers: Record<string, string> = {}) =>
       fetch(`${base}${path}`, { headers: { authorization: basic("alice", analystToken), ...headers } });
@@ -236,30 +232,11 @@ for (const backend of ["lmdb", "redis"] as const) {
       return (await res.json()) as T;
     };
 
-    const cli = async (...args: string[]) => {
-      const result = await runCli(args, env);
-      if (result.code !== 0) throw new Error(`pdns-pssl ${args.join(" ")} failed: ${result.stderr}`);
-      return result;
-    };
+    const cli = (...args: string[]) => server.cli(...args);
 
     beforeAll(async () => {
-      if (backend === "lmdb") {
-        const dir = await mkdtemp(join(tmpdir(), "pp-pssl-"));
-        env = { PDNS_PSSL_DATA_DIR: dir, PDNS_PSSL_STORE: "embedded" };
-        cleanup = () => rm(dir, { recursive: true, force: true });
-      } else {
-        const prefix = uniquePrefix();
-        env = { PDNS_PSSL_STORE: REDIS_URL, PDNS_PSSL_KEY_PREFIX: prefix };
-        cleanup = () => deleteRedisPrefix(prefix);
-      }
-      const running = await startServer(loadConfig({ listen: "127.0.0.1:0" }, env));
-      server = running;
-      base = `http://127.0.0.1:${running.port}`;
-
-      await cli("users", "add", "alice", "--role", "analyst");
-      await cli("users", "add", "probe", "--role", "sensor");
-      analystToken = (await cli("tokens", "create", "alice", "--name", "test")).stdout.trim();
-      sensorToken = (await cli("tokens", "create", "probe")).stdout.trim();
+      server = await startTestServer(backend);
+      ({ base, analystToken, sensorToken } = server);
 
       for (const [format, file, sessions] of [
         ["ja3-jl", JA3_JL, ja3JlSessions],
@@ -279,10 +256,7 @@ for (const backend of ["lmdb", "redis"] as const) {
       }
     }, 60_000);
 
-    afterAll(async () => {
-      await server?.close();
-      await cleanup();
-    });
+    afterAll(() => server?.close());
 
     describe("cfetch", () => {
       it("covers every certificate sent (five leaves and the issuing CA), never the root", () => {

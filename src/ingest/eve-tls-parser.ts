@@ -12,33 +12,22 @@ import {
   derFromBase64,
   describeValue,
   digestFromValues,
-  ipFromValue,
   isBlankLine,
   type LeafWithoutDer,
   type ParsedTlsLine,
   parseDateTime,
-  portFromValue,
+  serverEndpointFrom,
   sessionTimeFromValue,
   type TlsDigest,
   type TlsSession,
   tlsReject,
 } from "./tls-session.js";
+import { isLoneSurrogateFree } from "./unicode-text.js";
 
 type JsonObject = Record<string, unknown>;
 
 function isObject(value: unknown): value is JsonObject {
   return value !== null && typeof value === "object" && !Array.isArray(value);
-}
-
-function isLoneSurrogateFree(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0xd800 || c > 0xdfff) continue;
-    const low = s.charCodeAt(i + 1);
-    if (c > 0xdbff || !(low >= 0xdc00 && low <= 0xdfff)) return false;
-    i++;
-  }
-  return true;
 }
 
 /** A JA3 or JA3S object `{hash, string}`; absent when the event has none. */
@@ -113,16 +102,12 @@ function leafFrom(tls: JsonObject): LeafWithoutDer | undefined | ParsedTlsLine {
 function sessionFrom(o: JsonObject): ParsedTlsLine {
   const time = sessionTimeFromValue(o.timestamp);
   if (time === undefined) return tlsReject("bad_timestamp", describeValue("timestamp", o.timestamp));
-  const serverIp = ipFromValue(o.dest_ip);
-  if (serverIp === undefined) return tlsReject("bad_ip", describeValue("dest_ip", o.dest_ip));
-  const serverPort = portFromValue(o.dest_port);
-  if (serverPort < 0) return tlsReject("bad_port", describeValue("dest_port", o.dest_port));
-  if (o.src_ip !== undefined && ipFromValue(o.src_ip) === undefined) {
-    return tlsReject("bad_ip", describeValue("src_ip", o.src_ip));
-  }
-  if (o.src_port !== undefined && portFromValue(o.src_port) < 0) {
-    return tlsReject("bad_port", describeValue("src_port", o.src_port));
-  }
+  const endpoint = serverEndpointFrom(
+    { ip: ["dest_ip", o.dest_ip], port: ["dest_port", o.dest_port] },
+    { ip: ["src_ip", o.src_ip], port: ["src_port", o.src_port] },
+  );
+  if ("kind" in endpoint) return endpoint;
+  const { serverIp, serverPort } = endpoint;
   const { tls } = o;
   if (!isObject(tls)) return tlsReject("not_an_object", describeValue("tls", tls));
   const ja3 = eveDigest(tls.ja3);

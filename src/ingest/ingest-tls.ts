@@ -13,20 +13,18 @@ import { writeBatches } from "./ingest-passivedns.js";
 import { parseJa3JlLine } from "./ja3-jl-parser.js";
 import { readLines } from "./line-reader.js";
 import type { IngestProgress } from "./passivedns-batches.js";
+import { countReject, type RejectTally } from "./reject-tally.js";
 import type { ParsedTlsLine, TlsRejectReason } from "./tls-session.js";
 
 export type TlsFormat = "ja3-jl" | "eve";
 
-export interface TlsIngestSummary {
-  lines: number;
+export interface TlsIngestSummary extends RejectTally<TlsRejectReason | "bad_certificate"> {
   /** TLS sessions recorded. */
   sessions: number;
   /** Lines of other event types in an EVE stream, skipped. */
   skipped: number;
   /** Distinct certificates parsed from DER in this run. */
   certificates: number;
-  rejected: Partial<Record<TlsRejectReason | "bad_certificate", number>>;
-  firstRejects: Array<{ line: number; reason: string; detail: string }>;
 }
 
 export interface TlsIngestOptions {
@@ -42,7 +40,6 @@ const PARSERS: Record<TlsFormat, (line: string) => ParsedTlsLine> = {
   "ja3-jl": parseJa3JlLine,
   eve: parseEveLine,
 };
-const FIRST_REJECTS_KEPT = 10;
 /** ja3-jl lines carry whole certificate chains (~10 KB): allow long lines. */
 const DEFAULT_MAX_LINE_BYTES = 4 << 20;
 
@@ -68,11 +65,8 @@ export async function* tlsBatches(
   const { sensorId } = options;
 
   const reject = (reason: TlsRejectReason | "bad_certificate", detail: string, count = 1) => {
-    summary.rejected[reason] = (summary.rejected[reason] ?? 0) + count;
+    countReject(summary, reason, detail, count);
     progress.rejected += count;
-    if (summary.firstRejects.length < FIRST_REJECTS_KEPT) {
-      summary.firstRejects.push({ line: summary.lines, reason, detail });
-    }
   };
 
   async function* counted(): AsyncGenerator<Buffer> {

@@ -12,10 +12,9 @@ import {
   derFromBase64,
   describeValue,
   digestFromValues,
-  ipFromValue,
   isBlankLine,
   type ParsedTlsLine,
-  portFromValue,
+  serverEndpointFrom,
   sessionTimeFromValue,
   type TlsSession,
   tlsReject,
@@ -49,16 +48,12 @@ function chainFrom(certificates: unknown): Buffer[] | ParsedTlsLine {
 }
 
 function sessionFrom(o: Ja3Record): ParsedTlsLine {
-  const serverIp = ipFromValue(o.ServerIP);
-  if (serverIp === undefined) return tlsReject("bad_ip", describeValue("ServerIP", o.ServerIP));
-  const serverPort = portFromValue(o.ServerPort);
-  if (serverPort < 0) return tlsReject("bad_port", describeValue("ServerPort", o.ServerPort));
-  if (o.ClientIP !== undefined && ipFromValue(o.ClientIP) === undefined) {
-    return tlsReject("bad_ip", describeValue("ClientIP", o.ClientIP));
-  }
-  if (o.ClientPort !== undefined && portFromValue(o.ClientPort) < 0) {
-    return tlsReject("bad_port", describeValue("ClientPort", o.ClientPort));
-  }
+  const endpoint = serverEndpointFrom(
+    { ip: ["ServerIP", o.ServerIP], port: ["ServerPort", o.ServerPort] },
+    { ip: ["ClientIP", o.ClientIP], port: ["ClientPort", o.ClientPort] },
+  );
+  if ("kind" in endpoint) return endpoint;
+  const { serverIp, serverPort } = endpoint;
   const time = sessionTimeFromValue(o.Timestamp);
   if (time === undefined) return tlsReject("bad_timestamp", describeValue("Timestamp", o.Timestamp));
   const ja3 = digestFromValues(o.JA3Digest, o.JA3);

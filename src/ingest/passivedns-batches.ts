@@ -8,6 +8,7 @@ import { ObservationBatch, type SensorNumberCache } from "../pdns/observation-ba
 import type { WriteBatch } from "../store/types.js";
 import { readLines } from "./line-reader.js";
 import { createPassiveDnsParser, type PassiveDnsLayout, type RejectReason } from "./passivedns-parser.js";
+import { countReject, type RejectTally } from "./reject-tally.js";
 
 export interface IngestProgress {
   lines: number;
@@ -15,8 +16,7 @@ export interface IngestProgress {
   rejected: number;
 }
 
-export interface IngestSummary {
-  lines: number;
+export interface IngestSummary extends RejectTally<RejectReason | "hash_collision"> {
   /** Lines that were passive DNS records (before merging repeats). */
   records: number;
   /** Lines that were error answers (NXDOMAIN, SERVFAIL...). */
@@ -25,8 +25,6 @@ export interface IngestSummary {
   written: number;
   /** Of those, records the store did not have before. */
   created: number;
-  rejected: Partial<Record<RejectReason | "hash_collision", number>>;
-  firstRejects: Array<{ line: number; reason: string; detail: string }>;
 }
 
 export interface BatchOptions {
@@ -37,23 +35,8 @@ export interface BatchOptions {
   maxLineBytes?: number;
 }
 
-const FIRST_REJECTS_KEPT = 10;
-
 export function emptySummary(): IngestSummary {
   return { lines: 0, records: 0, rcodes: 0, written: 0, created: 0, rejected: {}, firstRejects: [] };
-}
-
-/** Counts a rejected line (or `count` of them) under its reason, keeping the first few line numbers. */
-export function countReject(
-  summary: IngestSummary,
-  reason: RejectReason | "hash_collision",
-  detail: string,
-  count = 1,
-): void {
-  summary.rejected[reason] = (summary.rejected[reason] ?? 0) + count;
-  if (summary.firstRejects.length < FIRST_REJECTS_KEPT && reason !== "hash_collision") {
-    summary.firstRejects.push({ line: summary.lines, reason, detail });
-  }
 }
 
 /**

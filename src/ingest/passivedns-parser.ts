@@ -7,6 +7,7 @@ import { normalizeName } from "../dns/name.js";
 import { rcodeFromAnswer } from "../dns/rcode.js";
 import { normalizeRdata } from "../dns/rdata.js";
 import { rrtypeFromText } from "../dns/rrtype.js";
+import { isLoneSurrogateFree } from "./unicode-text.js";
 
 /**
  * Why a line was not ingested. `line_too_long` and `invalid_utf8` (for raw bytes) are for the line
@@ -152,17 +153,6 @@ function parseTime(s: string, start: number, end: number): number {
 
 function isUintUpTo(value: unknown, max: number): boolean {
   return typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= max;
-}
-
-function isLoneSurrogateFree(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0xd800 || c > 0xdfff) continue;
-    const low = s.charCodeAt(i + 1);
-    if (c > 0xdbff || !(low >= 0xdc00 && low <= 0xdfff)) return false;
-    i++;
-  }
-  return true;
 }
 
 function reject(reason: RejectReason, detail: string): ParsedLine {

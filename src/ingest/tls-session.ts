@@ -209,3 +209,27 @@ export function derFromBase64(text: string): Buffer | undefined {
 export function addDistinct(chain: Buffer[], der: Buffer): void {
   if (!chain.some((known) => known.equals(der))) chain.push(der);
 }
+
+/** A field's name (for reject details) and its value. */
+type Field = [name: string, value: unknown];
+
+/**
+ * The server address and port of a session, after checking them and the client's (which may be absent,
+ * and is not kept); a reject naming the first bad field otherwise.
+ */
+export function serverEndpointFrom(
+  server: { ip: Field; port: Field },
+  client: { ip: Field; port: Field },
+): { serverIp: string; serverPort: number } | ParsedTlsLine {
+  const serverIp = ipFromValue(server.ip[1]);
+  if (serverIp === undefined) return tlsReject("bad_ip", describeValue(...server.ip));
+  const serverPort = portFromValue(server.port[1]);
+  if (serverPort < 0) return tlsReject("bad_port", describeValue(...server.port));
+  if (client.ip[1] !== undefined && ipFromValue(client.ip[1]) === undefined) {
+    return tlsReject("bad_ip", describeValue(...client.ip));
+  }
+  if (client.port[1] !== undefined && portFromValue(client.port[1]) < 0) {
+    return tlsReject("bad_port", describeValue(...client.port));
+  }
+  return { serverIp, serverPort };
+}

@@ -1,0 +1,52 @@
+/**
+ * A real server on a loopback socket over a fresh store of one backend, with the real CLI pointed at the
+ * same store, and an analyst (`alice`) and a sensor (`probe`) user with a token each.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfig } from "../../src/config.js";
+import { startServer } from "../../src/server.js";
+import { deleteRedisPrefix, REDIS_URL, uniquePrefix } from "./backends.js";
+import { type CliResult, runCli } from "./cli.js";
+
+export interface TestServer {
+  base: string;
+  analystToken: string;
+  sensorToken: string;
+  /** Runs the CLI on this server's store; throws with its stderr when it fails. */
+  cli(...args: string[]): Promise<CliResult>;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(backend: "lmdb" | "redis"): Promise<TestServer> {
+  let env: Record<string, string>;
+  let cleanup: () => Promise<void>;
+  if (backend === "lmdb") {
+    const dir = await mkdtemp(join(tmpdir(), "pp-http-"));
+    env = { PDNS_PSSL_DATA_DIR: dir, PDNS_PSSL_STORE: "embedded" };
+    cleanup = () => rm(dir, { recursive: true, force: true });
+  } else {
+    const prefix = uniquePrefix();
+    env = { PDNS_PSSL_STORE: REDIS_URL, PDNS_PSSL_KEY_PREFIX: prefix };
+    cleanup = () => deleteRedisPrefix(prefix);
+  }
+  const server = await startServer(loadConfig({ listen: "127.0.0.1:0" }, env));
+  const cli = async (...args: string[]) => {
+    const result = await runCli(args, env);
+    if (result.code !== 0) throw new Error(`pdns-pssl ${args.join(" ")} failed: ${result.stderr}`);
+    return result;
+  };
+  await cli("users", "add", "alice", "--role", "analyst");
+  await cli("users", "add", "probe", "--role", "sensor");
+  return {
+    base: `http://127.0.0.1:${server.port}`,
+    analystToken: (await cli("tokens", "create", "alice", "--name", "test")).stdout.trim(),
+    sensorToken: (await cli("tokens", "create", "probe")).stdout.trim(),
+    cli,
+    async close() {
+      await server.close();
+      await cleanup();
+    },
+  };
+}
