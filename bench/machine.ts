@@ -36,27 +36,38 @@ export function describeMachine(): Machine {
   };
 }
 
-/** CPU time since boot in clock ticks: the whole machine's, and this process's with its reaped children. */
+/**
+ * CPU time since boot in clock ticks: the whole machine's, and ours: this process with its reaped
+ * children, plus the running processes `pids` (children still alive are not in the reaped total).
+ */
 export interface CpuSnapshot {
   machineBusy: number;
   machineTotal: number;
   ours: number;
 }
 
-/** Undefined off Linux (no /proc). */
-export function cpuSnapshot(): CpuSnapshot | undefined {
+/** utime, stime, cutime, cstime of /proc/<pid>/stat (fields 14-17, after the ")" ending the name). */
+function processTicks(pid: number | "self"): number[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return stat
+    .slice(stat.lastIndexOf(")") + 2)
+    .split(" ")
+    .slice(11, 15)
+    .map(Number);
+}
+
+/** Undefined off Linux (no /proc) or when a process in `pids` is gone. */
+export function cpuSnapshot(pids: readonly number[] = []): CpuSnapshot | undefined {
   try {
     const machine = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "").trim().split(/\s+/).slice(1);
     const values = machine.map(Number);
     const total = values.reduce((sum, n) => sum + n, 0);
     const idle = (values[3] ?? 0) + (values[4] ?? 0);
-    // utime, stime, cutime, cstime: fields 14-17, counted after the ")" that ends the command name.
-    const self = readFileSync("/proc/self/stat", "utf8");
-    const fields = self
-      .slice(self.lastIndexOf(")") + 2)
-      .split(" ")
-      .map(Number);
-    const ours = (fields[11] ?? 0) + (fields[12] ?? 0) + (fields[13] ?? 0) + (fields[14] ?? 0);
+    let ours = processTicks("self").reduce((sum, n) => sum + n, 0);
+    for (const pid of pids) {
+      const [utime = 0, stime = 0] = processTicks(pid);
+      ours += utime + stime;
+    }
     return { machineBusy: total - idle, machineTotal: total, ours };
   } catch {
     return undefined;

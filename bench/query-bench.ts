@@ -4,6 +4,7 @@
  */
 import autocannon from "autocannon";
 import { KNOWN } from "./corpus.js";
+import { cpuSnapshot, othersShare } from "./machine.js";
 
 export type QueryKind = "name hit" | "IP hit" | "miss";
 
@@ -15,6 +16,8 @@ export interface QueryFigures {
   non2xx: number;
   /** Connection errors and timeouts. */
   errors: number;
+  /** Share of all CPUs used by processes other than the bench, the server and Redis during the load. */
+  othersCpu: number | undefined;
 }
 
 const PATHS: Record<QueryKind, string> = {
@@ -74,7 +77,7 @@ async function load(
 export async function loadQueries(
   baseUrl: string,
   authorization: string,
-  options: { seconds: number; warmupSeconds: number; connections: number },
+  options: { seconds: number; warmupSeconds: number; connections: number; pids: number[] },
 ): Promise<QueryFigures[]> {
   // The first seconds of a Node process run unoptimised code; they are not what is being measured.
   for (const kind of ["name hit", "IP hit"] as const) {
@@ -82,7 +85,9 @@ export async function loadQueries(
   }
   const figures: QueryFigures[] = [];
   for (const kind of ["name hit", "IP hit", "miss"] as const) {
+    const before = cpuSnapshot(options.pids);
     const result = await load(baseUrl, kind, authorization, options.seconds, options.connections);
+    const after = cpuSnapshot(options.pids);
     figures.push({
       query: kind,
       requestsPerSecond: result.requests.average,
@@ -90,6 +95,7 @@ export async function loadQueries(
       p99Ms: result.latency.p99,
       non2xx: result.non2xx,
       errors: result.errors + result.timeouts,
+      othersCpu: before && after ? othersShare(before, after) : undefined,
     });
   }
   return figures;

@@ -12,6 +12,7 @@ import { spawnTracked, stopChild, tail } from "./children.js";
 
 export interface RedisServer {
   url: string;
+  pid: number;
   /** `used_memory` of `INFO memory`, in bytes. */
   usedMemory(): Promise<number>;
   /** Empties the server: keys and cached scripts. */
@@ -71,6 +72,7 @@ export async function startRedisServer(workDir: string): Promise<RedisServer | u
   }
   return {
     url,
+    pid: child.pid as number,
     async usedMemory() {
       const info = await client.info("memory");
       const match = /^used_memory:(\d+)/m.exec(info);

@@ -147,11 +147,12 @@ export function queryTable(results: ReadonlyArray<{ backend: Backend; figures: Q
         targetText(p99Target),
         `${f.non2xx}`,
         `${f.errors}`,
+        f.othersCpu === undefined ? "?" : `${(f.othersCpu * 100).toFixed(0)}%`,
       ];
     }),
   );
   return table(
-    ["backend", "query", "req/s", "target", "p50 ms", "p99 ms", "target", "non-2xx", "errors"],
+    ["backend", "query", "req/s", "target", "p50 ms", "p99 ms", "target", "non-2xx", "errors", "other CPU"],
     rows,
   );
 }

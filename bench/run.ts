@@ -95,15 +95,28 @@ async function checkIdle(context: Context, when: string): Promise<void> {
   if (busy > BUSY_WARNING) log(`warning: the CPUs are ${percent} busy ${when}: other work skews the figures`);
 }
 
+const USAGE = `usage: npm run bench -- [--quick] [--only ${SECTIONS.join(",")}]`;
+
+/** A bad command line: reported as one line and the usage, not as a stack trace. */
+class UsageError extends Error {}
+
 function parseOptions() {
-  const { values } = parseArgs({
-    options: { quick: { type: "boolean", default: false }, only: { type: "string" } },
-    strict: true,
-  });
+  let values: { quick?: boolean; only?: string };
+  try {
+    ({ values } = parseArgs({
+      options: { quick: { type: "boolean", default: false }, only: { type: "string" } },
+      strict: true,
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
   const only = values.only?.split(",").map((s) => s.trim());
   const unknown = only?.filter((s) => !(SECTIONS as readonly string[]).includes(s));
-  if (unknown?.length) throw new Error(`--only takes ${SECTIONS.join(", ")}; got ${unknown.join(", ")}`);
-  return { quick: values.quick, sections: new Set<Section>((only as Section[] | undefined) ?? SECTIONS) };
+  if (unknown?.length) throw new UsageError(`--only takes ${SECTIONS.join(", ")}; got ${unknown.join(", ")}`);
+  return {
+    quick: values.quick ?? false,
+    sections: new Set<Section>((only as Section[] | undefined) ?? SECTIONS),
+  };
 }
 
 /** Ingests `path` into an empty store of `backend` (the embedded one in `dataDir`). */
@@ -158,7 +171,8 @@ async function querySection(context: Context, dataDir: string): Promise<string> 
     log(`queries on ${backend} (${CONNECTIONS} connections, ${loadSeconds} s each)...`);
     const figures = await withServer(storeArgs(context, backend, dataDir), async (server, authorization) => {
       await checkAnswers(server.baseUrl, authorization);
-      const load = { seconds: loadSeconds, warmupSeconds, connections: CONNECTIONS };
+      const pids = backend === "redis" ? [server.pid, (context.redis as RedisServer).pid] : [server.pid];
+      const load = { seconds: loadSeconds, warmupSeconds, connections: CONNECTIONS, pids };
       return loadQueries(server.baseUrl, authorization, load);
     });
     results.push({ backend, figures });
@@ -169,7 +183,9 @@ async function querySection(context: Context, dataDir: string): Promise<string> 
     `\`GET /pdns/query/<value>\` over HTTP with Basic auth, autocannon (in the bench process) at ` +
       `${CONNECTIONS} connections, ${loadSeconds} s per query after a ${warmupSeconds} s warm-up per hit, ` +
       "against one server process holding the main corpus. Latencies are whole milliseconds " +
-      "(autocannon's resolution). The name hit owns 5 records; the IP hit is pointed to by 10 names.",
+      "(autocannon's resolution). The name hit owns 5 records; the IP hit is pointed to by 10 names. " +
+      '"Other CPU" is the share of all CPUs that processes other than the bench, the server and Redis ' +
+      "used during the load: anything above a few percent took cores from the figures.",
     "",
     queryTable(results),
   ].join("\n");
@@ -304,7 +320,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  if (error instanceof UsageError) log(`${error.message}\n${USAGE}`);
+  else log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   // Pending timers must not keep the process alive; the exit hook of children.ts kills what runs.
   process.exit(1);
 });
