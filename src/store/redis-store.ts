@@ -8,7 +8,7 @@
  */
 import { readFileSync } from "node:fs";
 import { Redis, type RedisOptions } from "ioredis";
-import { nextPrefix, RCODE_KEY_BYTES, SORT_KEY_BYTES } from "../pdns/record-codec.js";
+import { RCODE_KEY_BYTES, SORT_KEY_BYTES } from "../pdns/record-codec.js";
 import { type RedisKeys, redisKeys } from "./redis-keys.js";
 import { SIGHTING_KEY_BYTES } from "./set-layout.js";
 import type {
@@ -42,6 +42,8 @@ const lua = (name: string) => readFileSync(new URL(`./lua/${name}`, import.meta.
 interface ScriptCommands {
   /** numberOfKeys, keys…, member key length, member counts…, members… (merge-observations-n.lua). */
   mergeObservations(...args: Array<string | number | Buffer>): Promise<number[]>;
+  /** numberOfKeys, keys…, member key prefixes… (get-members-n.lua). */
+  getMembersBuffer(...args: Array<string | number | Buffer>): Promise<Array<Buffer | null>>;
   /** numberOfKeys, keys…, member counts…, members… (add-members-n.lua). */
   addMembers(...args: Array<string | number | Buffer>): Promise<number>;
   sensorNumbers(numbersKey: string, sequenceKey: string, ...ids: string[]): Promise<number[]>;
@@ -101,6 +103,7 @@ class RedisStore implements Store {
   constructor(redis: Redis, keys: RedisKeys) {
     redis.defineCommand("mergeObservations", { lua: lua("merge-observations-n.lua") });
     redis.defineCommand("addMembers", { lua: lua("add-members-n.lua") });
+    redis.defineCommand("getMembers", { lua: lua("get-members-n.lua") });
     redis.defineCommand("sensorNumbers", { numberOfKeys: 2, lua: lua("sensor-numbers-2.lua") });
     this.#redis = redis as ScriptedRedis;
     this.#keys = keys;
@@ -203,20 +206,23 @@ class RedisStore implements Store {
   }
 
   async getRecords(refs: readonly RecordRef[]): Promise<(Buffer | undefined)[]> {
-    if (refs.length === 0) return [];
-    const pipeline = this.#redis.pipeline();
-    for (const ref of refs) {
-      pipeline.zrangebylexBuffer(
-        this.#keys.owner(ref.rrname),
-        lexMin(ref.sortKey),
-        lexMax(nextPrefix(ref.sortKey)),
-        "LIMIT",
-        0,
-        1,
-      );
+    const members = await this.#getMembers(
+      refs.map((ref) => this.#keys.owner(ref.rrname)),
+      refs.map((ref) => ref.sortKey),
+    );
+    return members.map((member) => member?.subarray(SORT_KEY_BYTES));
+  }
+
+  /** From each set, the member starting with the matching key: one script call per bounded group. */
+  async #getMembers(keys: string[], prefixes: Buffer[]): Promise<(Buffer | undefined)[]> {
+    if (keys.length === 0) return [];
+    const pipeline = this.#redis.pipeline() as ScriptedPipeline;
+    for (let i = 0; i < keys.length; i += KEYS_PER_CALL) {
+      const part = keys.slice(i, i + KEYS_PER_CALL);
+      pipeline.getMembersBuffer(part.length, ...part, ...prefixes.slice(i, i + KEYS_PER_CALL));
     }
-    const results = (await execPipeline(pipeline)) as Buffer[][];
-    return results.map((found) => found[0]?.subarray(SORT_KEY_BYTES));
+    const results = (await execPipeline(pipeline)) as Array<Array<Buffer | null>>;
+    return results.flat().map((member) => member ?? undefined);
   }
 
   async listRcodes(rrname: string): Promise<StoredRcode[]> {
@@ -267,19 +273,10 @@ class RedisStore implements Store {
   }
 
   async getSightings(space: SightingSpace, refs: readonly SightingRef[]): Promise<(Buffer | undefined)[]> {
-    if (refs.length === 0) return [];
-    const pipeline = this.#redis.pipeline();
-    for (const ref of refs) {
-      pipeline.zrangebylexBuffer(
-        this.#keys.set(space, ref.group),
-        lexMin(ref.key),
-        lexMax(nextPrefix(ref.key)),
-        "LIMIT",
-        0,
-        1,
-      );
-    }
-    return ((await execPipeline(pipeline)) as Buffer[][]).map((found) => found[0]);
+    return this.#getMembers(
+      refs.map((ref) => this.#keys.set(space, ref.group)),
+      refs.map((ref) => ref.key),
+    );
   }
 
   async getBlobs(space: BlobSpace, ids: readonly string[]): Promise<(Buffer | undefined)[]> {
