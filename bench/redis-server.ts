@@ -47,7 +47,20 @@ export async function startRedisServer(workDir: string): Promise<RedisServer | u
   if (!binary) return undefined;
   await mkdir(workDir, { recursive: true });
   const port = await freePort();
-  const args = ["--port", `${port}`, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+  // zset-max-listpack-value 256: the setting README's "Redis and Kvrocks" recommends (compact encoding
+  // for owners whose records carry long rdata such as TXT or DNSKEY).
+  const args = [
+    "--port",
+    `${port}`,
+    "--bind",
+    "127.0.0.1",
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+    "--zset-max-listpack-value",
+    "256",
+  ];
   const child = spawnTracked(binary, [...args, "--dir", workDir], { stdio: ["ignore", "pipe", "pipe"] });
   const output = tail(child.stdout);
   const url = `redis://127.0.0.1:${port}`;
