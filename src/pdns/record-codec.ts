@@ -10,7 +10,7 @@
  *
  * Observation value: time_first (u32 BE) + time_last (u32 BE) + count (u48 BE) + sensor count (u8)
  * + sensor numbers (u16 BE each) + rdata bytes (A: 4 bytes, AAAA: 16 bytes, others UTF-8 text).
- * The Redis Lua merge script (src/store/lua/merge-observations-1.lua) mirrors `mergeObservations`.
+ * The Redis Lua merge script (src/store/lua/merge-observations-n.lua) mirrors `mergeObservations`.
  */
 import { hash } from "node:crypto";
 import { ipFromBytes, parseIp } from "../dns/ip.js";
