@@ -5,6 +5,7 @@ import { Hono } from "hono";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Accounts } from "../src/auth/accounts.js";
 import { type AuthVariables, requireRole } from "../src/http/auth-middleware.js";
+import { errorHandler } from "../src/http/errors.js";
 import { openLmdbStore } from "../src/store/lmdb-store.js";
 import type { Store } from "../src/store/types.js";
 
@@ -24,6 +25,11 @@ beforeEach(async () => {
   adminToken = (await accounts.createToken("alice")).token;
   analystToken = (await accounts.createToken("bob")).token;
   app = new Hono<{ Variables: AuthVariables }>();
+  app.onError(
+    errorHandler((message) => {
+      throw new Error(`unexpected error: ${message}`);
+    }),
+  );
   app.get("/admin", requireRole(accounts, ["admin"]), (c) => c.json(c.get("principal")));
   app.get("/query", requireRole(accounts, ["analyst"]), (c) => c.json(c.get("principal")));
 });

@@ -50,6 +50,10 @@ for (const backend of ["lmdb", "redis"] as const) {
       const none = await fetch(`${base}/pdns/query/example.lu`);
       expect(none.status).toBe(401);
       expect(none.headers.get("www-authenticate")).toMatch(/^Basic/);
+      // The common error shape, its request id also in the response header.
+      const body = (await none.json()) as { code: string; requestId: string };
+      expect(body).toMatchObject({ code: "unauthorized", message: "credentials required" });
+      expect(body.requestId).toBe(none.headers.get("x-request-id"));
       const bad = await get("/pdns/query/example.lu", {
         authorization: basic("alice", "pps_0000000000000000_nope"),
       });

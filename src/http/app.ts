@@ -5,7 +5,7 @@ import type { Accounts } from "../auth/accounts.js";
 import type { Config } from "../config.js";
 import type { Store } from "../store/types.js";
 import { type AuthVariables, requireRole } from "./auth-middleware.js";
-import { ApiError } from "./errors.js";
+import { errorHandler } from "./errors.js";
 import { circlPdnsRoutes } from "./routes/circl-pdns.js";
 import { circlPsslRoutes } from "./routes/circl-pssl.js";
 import { d4PdnsRoutes } from "./routes/d4-pdns.js";
@@ -40,15 +40,6 @@ export function createApp(deps: AppDependencies) {
   app.notFound((c) =>
     c.json({ code: "not_found", message: "no such route", requestId: c.get("requestId") }, 404),
   );
-  app.onError((error, c) => {
-    if (error instanceof ApiError) {
-      return c.json(
-        { code: error.code, message: error.message, requestId: c.get("requestId") },
-        error.status,
-      );
-    }
-    deps.log(`request ${c.get("requestId")} failed: ${error.stack ?? error.message}`);
-    return c.json({ code: "internal", message: "internal error", requestId: c.get("requestId") }, 500);
-  });
+  app.onError(errorHandler(deps.log));
   return app;
 }

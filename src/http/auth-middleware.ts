@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import type { Accounts, Principal, Role } from "../auth/accounts.js";
 import { parseCredentials } from "../auth/credentials.js";
+import { ApiError } from "./errors.js";
 
 /** Hono variables set by requireRole: the authenticated principal. */
 export type AuthVariables = { principal: Principal };
@@ -10,7 +11,8 @@ const CHALLENGE = 'Basic realm="pdns-pssl"';
 /**
  * Middleware that lets a request through only with a valid credential whose user has one of `roles`
  * (admin always passes): 401 with a Basic challenge when the credential is missing or refused, 403
- * when the role does not fit. Sets `principal` for the handlers after it.
+ * when the role does not fit (thrown as ApiError, answered in the common error shape). Sets
+ * `principal` for the handlers after it.
  */
 export function requireRole(
   accounts: Accounts,
@@ -28,10 +30,10 @@ export function requireRole(
       // The message never echoes what was sent: it may be a mistyped secret.
       const message = credential ? "invalid or revoked credentials" : "credentials required";
       c.header("WWW-Authenticate", CHALLENGE);
-      return c.json({ code: "unauthorized", message }, 401);
+      throw new ApiError(401, "unauthorized", message);
     }
     if (!allowed.has(principal.role)) {
-      return c.json({ code: "forbidden", message: `role ${principal.role} may not use this route` }, 403);
+      throw new ApiError(403, "forbidden", `role ${principal.role} may not use this route`);
     }
     c.set("principal", principal);
     await next();

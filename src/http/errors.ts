@@ -2,6 +2,7 @@
  * One error type thrown from anywhere in a request, turned into the one JSON error shape
  * `{ code, message, requestId }` in one place (app.ts).
  */
+import type { ErrorHandler } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
 export class ApiError extends Error {
@@ -16,3 +17,18 @@ export class ApiError extends Error {
 }
 
 export const badRequest = (message: string) => new ApiError(400, "bad_request", message);
+
+/**
+ * The app's error handler: an ApiError becomes its status with `{ code, message, requestId }`; anything
+ * else is logged and answered 500 with no detail (no stack traces to clients).
+ */
+export function errorHandler(log: (message: string) => void): ErrorHandler {
+  return function handleError(error, c) {
+    const requestId = c.get("requestId") as string | undefined;
+    if (error instanceof ApiError) {
+      return c.json({ code: error.code, message: error.message, requestId }, error.status);
+    }
+    log(`request ${requestId} failed: ${error.stack ?? error.message}`);
+    return c.json({ code: "internal", message: "internal error", requestId }, 500);
+  };
+}
