@@ -29,18 +29,27 @@ local function writeUint(n, width)
   return string.char(unpack(bytes))
 end
 
-local function decode(member)
-  local at = keyLength + 1
-  local sensorCount = string.byte(member, at + 14)
-  local sensors = {}
-  for i = 0, sensorCount - 1 do sensors[#sensors + 1] = readUint(member, at + HEADER + 2 * i, 2) end
-  return {
-    first = readUint(member, at, 4),
-    last = readUint(member, at + 4, 4),
-    count = readUint(member, at + 8, 6),
-    sensors = sensors,
-    payload = string.sub(member, at + HEADER + 2 * sensorCount),
-  }
+local function sensorList(encoded)
+  local list = {}
+  for i = 1, #encoded, 2 do list[#list + 1] = readUint(encoded, i, 2) end
+  return list
+end
+
+-- The union of two encoded sensor lists (u16 each, ascending), re-encoded, and its length (at most 255).
+local function unite(a, b)
+  local seen, sensors = {}, {}
+  for _, list in ipairs({ sensorList(a), sensorList(b) }) do
+    for _, s in ipairs(list) do
+      if not seen[s] then
+        seen[s] = true
+        sensors[#sensors + 1] = s
+      end
+    end
+  end
+  table.sort(sensors)
+  local encoded = {}
+  for j = 1, math.min(#sensors, 255) do encoded[j] = writeUint(sensors[j], 2) end
+  return table.concat(encoded), math.min(#sensors, 255)
 end
 
 local function nextPrefix(s)
@@ -56,43 +65,40 @@ local statuses = {}
 local function merge(set, member)
   local key = string.sub(member, 1, keyLength)
   local upper = nextPrefix(key)
-  local found = redis.call("ZRANGEBYLEX", set, "[" .. key, upper and ("(" .. upper) or "+", "LIMIT", 0, 1)
-  local old = found[1]
+  local old = redis.call("ZRANGEBYLEX", set, "[" .. key, upper and ("(" .. upper) or "+", "LIMIT", 0, 1)[1]
   if not old then
     redis.call("ZADD", set, 0, member)
     statuses[#statuses + 1] = 1
-  else
-    local a = decode(old)
-    local b = decode(member)
-    if a.payload ~= b.payload then
-      statuses[#statuses + 1] = 2
-    else
-      local seen, sensors = {}, {}
-      for _, list in ipairs({ a.sensors, b.sensors }) do
-        for _, s in ipairs(list) do
-          if not seen[s] then
-            seen[s] = true
-            sensors[#sensors + 1] = s
-          end
-        end
-      end
-      table.sort(sensors)
-      local encodedSensors = {}
-      for j = 1, math.min(#sensors, 255) do encodedSensors[j] = writeUint(sensors[j], 2) end
-      local merged = key
-        .. writeUint(math.min(a.first, b.first), 4)
-        .. writeUint(math.max(a.last, b.last), 4)
-        .. writeUint(math.min(a.count + b.count, MAX_COUNT), 6)
-        .. string.char(math.min(#sensors, 255))
-        .. table.concat(encodedSensors)
-        .. a.payload
-      if merged ~= old then
-        redis.call("ZREM", set, old)
-        redis.call("ZADD", set, 0, merged)
-      end
-      statuses[#statuses + 1] = 0
-    end
+    return
   end
+  local at = keyLength + 1
+  local oldSensorsEnd = at + HEADER + 2 * string.byte(old, at + 14)
+  local newSensorsEnd = at + HEADER + 2 * string.byte(member, at + 14)
+  local payload = string.sub(old, oldSensorsEnd)
+  if payload ~= string.sub(member, newSensorsEnd) then
+    statuses[#statuses + 1] = 2
+    return
+  end
+  -- Big-endian u32 strings of equal length compare like the numbers they hold.
+  local oldFirst, newFirst = string.sub(old, at, at + 3), string.sub(member, at, at + 3)
+  local oldLast, newLast = string.sub(old, at + 4, at + 7), string.sub(member, at + 4, at + 7)
+  local count = math.min(readUint(old, at + 8, 6) + readUint(member, at + 8, 6), MAX_COUNT)
+  local oldSensors = string.sub(old, at + HEADER, oldSensorsEnd - 1)
+  local newSensors = string.sub(member, at + HEADER, newSensorsEnd - 1)
+  local sensors, sensorCount = oldSensors, #oldSensors / 2
+  if newSensors ~= oldSensors then sensors, sensorCount = unite(oldSensors, newSensors) end
+  local merged = key
+    .. (newFirst < oldFirst and newFirst or oldFirst)
+    .. (newLast > oldLast and newLast or oldLast)
+    .. writeUint(count, 6)
+    .. string.char(sensorCount)
+    .. sensors
+    .. payload
+  if merged ~= old then
+    redis.call("ZREM", set, old)
+    redis.call("ZADD", set, 0, merged)
+  end
+  statuses[#statuses + 1] = 0
 end
 
 local at = #KEYS + 2
