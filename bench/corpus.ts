@@ -143,14 +143,22 @@ function planTuples(lines: number, draw: Draw): TuplePlan {
   return plan;
 }
 
-/** Writes `lines` lines produced by `lineAt` to `path` atomically (a partial file is never reused). */
-async function writeLines(path: string, lines: number, lineAt: (i: number) => string): Promise<number> {
+/**
+ * Writes `lines` lines produced by `lineAt` to `path` atomically (a partial file is never reused), in
+ * writes of `linesPerWrite` lines; returns the bytes written.
+ */
+export async function writeLines(
+  path: string,
+  lines: number,
+  lineAt: (i: number) => string,
+  linesPerWrite = LINES_PER_WRITE,
+): Promise<number> {
   const partial = `${path}.partial`;
   const out = createWriteStream(partial);
   let bytes = 0;
   for (let i = 0; i < lines; ) {
     let chunk = "";
-    for (const end = Math.min(lines, i + LINES_PER_WRITE); i < end; i++) chunk += `${lineAt(i)}\n`;
+    for (const end = Math.min(lines, i + linesPerWrite); i < end; i++) chunk += `${lineAt(i)}\n`;
     bytes += Buffer.byteLength(chunk);
     if (!out.write(chunk)) await once(out, "drain");
   }

@@ -223,7 +223,8 @@ function extensionFacts(der: Buffer, extensions: Element[]) {
           const text = body(der, name).toString("latin1");
           if (name.tag === DNS_NAME) facts.DNSNames = push(facts.DNSNames, text);
           else if (name.tag === EMAIL_NAME) facts.EmailAddresses = push(facts.EmailAddresses, text);
-          else if (name.tag === IP_ADDRESS) facts.IPAddresses = push(facts.IPAddresses, ipText(body(der, name)));
+          else if (name.tag === IP_ADDRESS)
+            facts.IPAddresses = push(facts.IPAddresses, ipText(body(der, name)));
           else throw new Error(`unsupported subject alternative name (tag ${name.tag})`);
         }
         break;
@@ -245,7 +246,10 @@ function extensionFacts(der: Buffer, extensions: Element[]) {
           const full = name && childrenOf(der, name).find((e) => e.tag === CONTEXT_0);
           for (const uri of full ? childrenOf(der, full) : []) {
             if (uri.tag === URI_NAME) {
-              facts.CRLDistributionPoints = push(facts.CRLDistributionPoints, body(der, uri).toString("latin1"));
+              facts.CRLDistributionPoints = push(
+                facts.CRLDistributionPoints,
+                body(der, uri).toString("latin1"),
+              );
             }
           }
         }
@@ -267,9 +271,11 @@ const BIG_STRINGS = new RegExp(`"${BIG_MARK}(\\d+)"`, "g");
 /** The compact JSON of the Go `x509.Certificate` for `der`, with the sensor's extra `CertHash` first. */
 export function goCertificateJson(der: Buffer): string {
   const certificate = elementAt(der, 0);
-  if (certificate.tag !== SEQUENCE || certificate.end !== der.length) throw new Error("not a DER certificate");
+  if (certificate.tag !== SEQUENCE || certificate.end !== der.length)
+    throw new Error("not a DER certificate");
   const [tbs, signatureAlgorithm, signature] = childrenOf(der, certificate);
-  if (!tbs || !signatureAlgorithm || signature?.tag !== BIT_STRING) throw new Error("not an X.509 certificate");
+  if (!tbs || !signatureAlgorithm || signature?.tag !== BIT_STRING)
+    throw new Error("not an X.509 certificate");
   const fields = childrenOf(der, tbs);
   const versioned = fields[0]?.tag === CONTEXT_0;
   const version = versioned ? Number(unsigned(body(der, child(der, fields[0] as Element, 0)))) + 1 : 1;

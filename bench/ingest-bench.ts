@@ -53,7 +53,7 @@ function rejectedLines(summary: IngestSummary): number {
 }
 
 /** Apparent size and allocated size (blocks × 512) of the files of a directory tree. */
-async function diskUsage(dir: string): Promise<{ apparent: number; allocated: number }> {
+export async function diskUsage(dir: string): Promise<{ apparent: number; allocated: number }> {
   const usage = { apparent: 0, allocated: 0 };
   for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
     if (!entry.isFile()) continue;
@@ -70,7 +70,7 @@ const MB = 1024 * 1024;
  * The size of a compacted copy of the LMDB environment in `dataDir`: the pages its data needs, without
  * the pages that copy-on-write freed during the ingest (LMDB keeps those in the file for reuse).
  */
-async function compactedSize(dataDir: string): Promise<number> {
+export async function compactedSize(dataDir: string): Promise<number> {
   const copyDir = `${dataDir}-compacted`;
   await rm(copyDir, { recursive: true, force: true });
   await mkdir(copyDir, { recursive: true });

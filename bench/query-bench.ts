@@ -8,8 +8,8 @@ import { cpuSnapshot, othersShare } from "./machine.js";
 
 export type QueryKind = "name hit" | "IP hit" | "miss";
 
-export interface QueryFigures {
-  query: QueryKind;
+/** What one load of one URL measured. */
+export interface LoadFigures {
   requestsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
@@ -18,6 +18,18 @@ export interface QueryFigures {
   errors: number;
   /** Share of all CPUs used by processes other than the bench, the server and Redis during the load. */
   othersCpu: number | undefined;
+}
+
+export interface QueryFigures extends LoadFigures {
+  query: QueryKind;
+}
+
+export interface LoadOptions {
+  seconds: number;
+  warmupSeconds: number;
+  connections: number;
+  /** The server's (and Redis') processes, whose CPU is not "other". */
+  pids: number[];
 }
 
 const PATHS: Record<QueryKind, string> = {
@@ -57,46 +69,47 @@ export async function checkAnswers(baseUrl: string, authorization: string): Prom
   if (miss.length !== 0) throw new Error(`miss: expected no record, got ${miss.length}`);
 }
 
-async function load(
-  baseUrl: string,
-  kind: QueryKind,
+function load(url: string, authorization: string, seconds: number, connections: number) {
+  return autocannon({ url, connections, duration: seconds, headers: { authorization }, timeout: 10 });
+}
+
+/** Warms `url` up for the warm-up seconds (unmeasured). */
+export async function warmUp(url: string, authorization: string, options: LoadOptions): Promise<void> {
+  await load(url, authorization, options.warmupSeconds, options.connections);
+}
+
+/** Loads `url` for `seconds` at `connections` connections, watching what else uses the CPUs. */
+export async function measureLoad(
+  url: string,
   authorization: string,
-  seconds: number,
-  connections: number,
-) {
-  return autocannon({
-    url: `${baseUrl}${PATHS[kind]}`,
-    connections,
-    duration: seconds,
-    headers: { authorization },
-    timeout: 10,
-  });
+  options: LoadOptions,
+): Promise<LoadFigures> {
+  const before = cpuSnapshot(options.pids);
+  const result = await load(url, authorization, options.seconds, options.connections);
+  const after = cpuSnapshot(options.pids);
+  return {
+    requestsPerSecond: result.requests.average,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    othersCpu: before && after ? othersShare(before, after) : undefined,
+  };
 }
 
 /** Warms the server up briefly, then loads each query for `seconds` at `connections` connections. */
 export async function loadQueries(
   baseUrl: string,
   authorization: string,
-  options: { seconds: number; warmupSeconds: number; connections: number; pids: number[] },
+  options: LoadOptions,
 ): Promise<QueryFigures[]> {
   // The first seconds of a Node process run unoptimised code; they are not what is being measured.
   for (const kind of ["name hit", "IP hit"] as const) {
-    await load(baseUrl, kind, authorization, options.warmupSeconds, options.connections);
+    await warmUp(`${baseUrl}${PATHS[kind]}`, authorization, options);
   }
   const figures: QueryFigures[] = [];
   for (const kind of ["name hit", "IP hit", "miss"] as const) {
-    const before = cpuSnapshot(options.pids);
-    const result = await load(baseUrl, kind, authorization, options.seconds, options.connections);
-    const after = cpuSnapshot(options.pids);
-    figures.push({
-      query: kind,
-      requestsPerSecond: result.requests.average,
-      p50Ms: result.latency.p50,
-      p99Ms: result.latency.p99,
-      non2xx: result.non2xx,
-      errors: result.errors + result.timeouts,
-      othersCpu: before && after ? othersShare(before, after) : undefined,
-    });
+    figures.push({ query: kind, ...(await measureLoad(`${baseUrl}${PATHS[kind]}`, authorization, options)) });
   }
   return figures;
 }

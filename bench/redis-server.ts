@@ -15,6 +15,8 @@ export interface RedisServer {
   pid: number;
   /** `used_memory` of `INFO memory`, in bytes. */
   usedMemory(): Promise<number>;
+  /** Keys matching a SCAN pattern and the sum of their `MEMORY USAGE` (every element counted). */
+  keyMemory(pattern: string): Promise<{ keys: number; bytes: number }>;
   /** Empties the server: keys and cached scripts. */
   flushAll(): Promise<void>;
   stop(): Promise<void>;
@@ -91,6 +93,19 @@ export async function startRedisServer(workDir: string): Promise<RedisServer | u
       const match = /^used_memory:(\d+)/m.exec(info);
       if (!match) throw new Error("INFO memory has no used_memory");
       return Number(match[1]);
+    },
+    async keyMemory(pattern) {
+      const total = { keys: 0, bytes: 0 };
+      for await (const keys of client.scanStream({ match: pattern, count: 1_000 })) {
+        const batch = client.pipeline();
+        for (const key of keys as string[]) batch.call("MEMORY", "USAGE", key, "SAMPLES", "0");
+        for (const [error, bytes] of (await batch.exec()) ?? []) {
+          if (error) throw error;
+          total.keys++;
+          total.bytes += Number(bytes);
+        }
+      }
+      return total;
     },
     async flushAll() {
       // Scripts survive FLUSHALL; dropping them too makes every ingest start from the same used_memory.

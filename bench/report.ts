@@ -5,8 +5,11 @@
 import type { CorpusShape } from "./corpus.js";
 import type { IngestFigures } from "./ingest-bench.js";
 import type { Machine } from "./machine.js";
+import type { TlsIngestFigures } from "./pssl-ingest-bench.js";
+import type { PsslQueryFigures, PsslQueryKind } from "./pssl-query-bench.js";
 import type { QueryFigures } from "./query-bench.js";
 import type { StreamFigures } from "./stream-bench.js";
+import type { TlsCorpusShape } from "./tls-corpus.js";
 
 export type Backend = "embedded" | "redis";
 
@@ -14,6 +17,12 @@ interface Target {
   at: "least" | "most";
   value: number;
 }
+
+/** Passive SSL queries with a throughput target (`query/<ip>/24` has none). */
+const PSSL_REQUESTS_PER_SECOND: Partial<Record<PsslQueryKind, number>> = {
+  "query/<ip>": 5_000,
+  "cfetch/<sha1>": 5_000,
+};
 
 /** Targets of the issue, for the 2-core reference machine. */
 export const TARGETS = {
@@ -26,6 +35,11 @@ export const TARGETS = {
   p99Ms: 20,
   streamRecordsPerSecond: 200_000,
   streamPeakRssMb: 300,
+  pssl: {
+    ingestSessionsPerSecond: { embedded: 30_000, redis: 15_000 },
+    requestsPerSecond: PSSL_REQUESTS_PER_SECOND,
+    p99Ms: 25,
+  },
 } as const;
 
 const MB = 1024 * 1024;
@@ -205,5 +219,154 @@ export function streamTable(rows: readonly StreamRow[]): string {
         `${r.ingestSeconds.toFixed(1)} s`,
       ];
     }),
+  );
+}
+
+function percent(part: number, whole: number): string {
+  return `${((part / whole) * 100).toFixed(0)}%`;
+}
+
+export function tlsCorpusTable(shape: TlsCorpusShape): string {
+  const leaves = Object.entries(shape.leavesByKey)
+    .map(([key, n]) => `${n} ${key}`)
+    .join(", ");
+  const leafCount = Object.values(shape.leavesByKey).reduce((sum, n) => sum + n, 0);
+  const withoutCertificate = shape.sessionsWithoutCertificate;
+  const spread = shape.endpointsPerLeaf;
+  return table(
+    [
+      "sessions",
+      "without certificate",
+      "certificates",
+      "server addresses",
+      "endpoints (ip, port)",
+      "sightings (ip, port, certificate)",
+      "endpoints per certificate",
+      "JA3 / JA3S",
+      "size",
+      "line average",
+    ],
+    [
+      [
+        integer(shape.sessions),
+        `${integer(withoutCertificate)} (${percent(withoutCertificate, shape.sessions)})`,
+        `${shape.certificates}: ${leaves} leaves, ${shape.certificates - leafCount} issuing CAs`,
+        `${integer(shape.addresses)} (${percent(shape.ipv6Addresses, shape.addresses)} IPv6)`,
+        integer(shape.endpoints),
+        integer(shape.sightings),
+        `${integer(spread.max)} most, ${integer(spread.median)} median, ${integer(spread.min)} least`,
+        `${shape.ja3} / ${shape.ja3s}`,
+        `${integer(shape.bytes / MB)} MB`,
+        `${integer(shape.bytes / shape.sessions)} B`,
+      ],
+    ],
+  );
+}
+
+export function psslIngestTable(figures: readonly TlsIngestFigures[]): string {
+  return table(
+    [
+      "backend",
+      "pipeline",
+      "sessions/s",
+      "target",
+      "input MB/s",
+      "time",
+      "sessions",
+      "certificates",
+      "rejected",
+    ],
+    figures.map((f) => {
+      const rate = f.sessions / f.seconds;
+      const target: Target = { at: "least", value: TARGETS.pssl.ingestSessionsPerSecond[f.backend] };
+      return [
+        f.backend,
+        f.mode,
+        judged(integer(rate), rate, target),
+        targetText(target),
+        integer(f.bytes / MB / f.seconds),
+        `${f.seconds.toFixed(1)} s`,
+        integer(f.sessions),
+        `${f.certificates}`,
+        `${f.rejected}`,
+      ];
+    }),
+  );
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / MB).toFixed(1)} MB`;
+}
+
+/** Each store's size divided by certificates and by sightings, then split into its two parts. */
+export function psslStorageTable(figures: readonly TlsIngestFigures[], shape: TlsCorpusShape): string {
+  const perCertificate = (bytes: number) => `${integer(bytes / shape.certificates)} B`;
+  const perSighting = (bytes: number) => `${integer(bytes / shape.sightings)} B`;
+  const rows = figures.flatMap((f) => {
+    const s = f.storage;
+    if (!s) return [];
+    const whole = (what: string, bytes: number, note = "") => [
+      f.backend,
+      what,
+      megabytes(bytes),
+      perCertificate(bytes),
+      perSighting(bytes),
+      note,
+    ];
+    const part = (what: string, bytes: number, ratios: [string, string]) => [
+      f.backend,
+      `of which ${what}`,
+      megabytes(bytes),
+      ...ratios,
+      "",
+    ];
+    const measured =
+      s.file === undefined
+        ? [whole("used_memory growth", s.total, s.note)]
+        : [whole("files", s.file, s.note), whole("compacted copy", s.total)];
+    return [
+      ...measured,
+      part("blobs: certificates", s.blobs, [`**${perCertificate(s.blobs)}**`, "—"]),
+      part("sets: sightings", s.sets, ["—", `**${perSighting(s.sets)}**`]),
+    ];
+  });
+  return table(
+    [
+      "backend",
+      "bytes of",
+      "size",
+      `per certificate (${integer(shape.certificates)})`,
+      `per sighting (${integer(shape.sightings)})`,
+      "measured as",
+    ],
+    rows,
+  );
+}
+
+export function psslQueryTable(
+  results: ReadonlyArray<{ backend: Backend; figures: PsslQueryFigures[] }>,
+): string {
+  const rows = results.flatMap(({ backend, figures }) =>
+    figures.map((f) => {
+      const rps = TARGETS.pssl.requestsPerSecond[f.query];
+      const rpsTarget: Target | undefined = rps === undefined ? undefined : { at: "least", value: rps };
+      const p99Target: Target | undefined = rpsTarget && { at: "most", value: TARGETS.pssl.p99Ms };
+      return [
+        backend,
+        `\`${f.query}\``,
+        judged(integer(f.requestsPerSecond), f.requestsPerSecond, rpsTarget),
+        targetText(rpsTarget),
+        `${f.p50Ms}`,
+        judged(`${f.p99Ms}`, f.p99Ms, p99Target),
+        targetText(p99Target),
+        `${f.non2xx}`,
+        `${f.errors}`,
+        f.othersCpu === undefined ? "?" : `${(f.othersCpu * 100).toFixed(0)}%`,
+      ];
+    }),
+  );
+  return table(
+    ["backend", "query", "req/s", "target", "p50 ms", "p99 ms", "target", "non-2xx", "errors", "other CPU"],
+    rows,
   );
 }

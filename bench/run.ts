@@ -1,11 +1,13 @@
 /**
- * `npm run bench`: generates (or reuses) the corpus, then measures ingest, queries over HTTP and a
- * million-record answer on the embedded store and on a private Redis, and prints the report as markdown
- * (also written to bench/results.md by a full run of every section; other runs write bench/.work/).
+ * `npm run bench`: generates (or reuses) the corpora, then measures passive DNS ingest, queries over HTTP
+ * and a million-record answer, and passive SSL ingest, storage and queries, on the embedded store and on
+ * a private Redis, and prints the report as markdown (also written to bench/results.md by a full run of
+ * every section; other runs write bench/.work/).
  *
- *   npm run bench -- [--quick] [--only ingest,query,stream]
+ *   npm run bench -- [--quick] [--only ingest,query,stream,pssl]
  *
- * `--quick` is a smoke run: a 100,000-line corpus, a 100,000-record answer and 3 s loads.
+ * `--quick` is a smoke run: a 100,000-line corpus, a 100,000-record answer, 20,000 TLS sessions and
+ * 3 s loads.
  */
 import { createHash } from "node:crypto";
 import { mkdir, rm, writeFile } from "node:fs/promises";
@@ -16,6 +18,8 @@ import { runToEnd } from "./children.js";
 import { type Corpus, mainCorpus, oneNameCorpus } from "./corpus.js";
 import { type IngestFigures, type IngestMode, ingestEmbedded, ingestRedis } from "./ingest-bench.js";
 import { busyShare, cpuSnapshot, describeMachine, othersShare } from "./machine.js";
+import { ingestTlsEmbedded, ingestTlsRedis, type TlsIngestFigures } from "./pssl-ingest-bench.js";
+import { checkPsslAnswers, loadPsslQueries, type PsslQueryFigures } from "./pssl-query-bench.js";
 import { checkAnswers, loadQueries, type QueryFigures } from "./query-bench.js";
 import { type RedisServer, startRedisServer } from "./redis-server.js";
 import {
@@ -24,14 +28,19 @@ import {
   ingestTable,
   integer,
   machineTable,
+  psslIngestTable,
+  psslQueryTable,
+  psslStorageTable,
   queryTable,
   type StreamRow,
   streamTable,
+  tlsCorpusTable,
 } from "./report.js";
 import { buildServer, createCredentials, type ServerProcess, startServer } from "./server-process.js";
 import { sampleMemory, streamAnswer } from "./stream-bench.js";
+import { type TlsCorpus, tlsCorpus } from "./tls-corpus.js";
 
-const SECTIONS = ["ingest", "query", "stream"] as const;
+const SECTIONS = ["ingest", "query", "stream", "pssl"] as const;
 type Section = (typeof SECTIONS)[number];
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
@@ -47,9 +56,24 @@ const MEMORY_SAMPLE_MS = 20;
 const IDLE_SAMPLE_MS = 1_000;
 const BUSY_WARNING = 0.1;
 
+/** The TLS corpus is ~10 KB a session (whole chains): 100,000 sessions make a ~1 GB file. */
 const PROFILES = {
-  full: { lines: 1_000_000, streamRecords: 1_000_000, loadSeconds: 10, warmupSeconds: 2, limitMinutes: 25 },
-  quick: { lines: 100_000, streamRecords: 100_000, loadSeconds: 3, warmupSeconds: 1, limitMinutes: 8 },
+  full: {
+    lines: 1_000_000,
+    streamRecords: 1_000_000,
+    tlsSessions: 100_000,
+    loadSeconds: 10,
+    warmupSeconds: 2,
+    limitMinutes: 30,
+  },
+  quick: {
+    lines: 100_000,
+    streamRecords: 100_000,
+    tlsSessions: 20_000,
+    loadSeconds: 3,
+    warmupSeconds: 1,
+    limitMinutes: 10,
+  },
 };
 type Profile = (typeof PROFILES)[keyof typeof PROFILES];
 
@@ -234,7 +258,136 @@ async function streamSection(context: Context): Promise<string> {
   ].join("\n");
 }
 
-async function runSections(sections: Set<Section>, context: Context, corpus: Corpus): Promise<string[]> {
+async function psslIngest(context: Context, corpus: TlsCorpus, dataDir: string): Promise<TlsIngestFigures[]> {
+  const figures: TlsIngestFigures[] = [];
+  for (const backend of context.backends) {
+    // The CLI's mode runs last, so that it leaves the store the queries read; its store is measured.
+    for (const mode of ["one thread", "parse worker"] as const) {
+      log(`TLS ingest into ${backend} (${mode})...`);
+      const f =
+        backend === "embedded"
+          ? await ingestTlsEmbedded(corpus.path, dataDir, mode, corpus.shape.sightings)
+          : await ingestTlsRedis(corpus.path, context.redis as RedisServer, KEY_PREFIX, mode);
+      log(`  ${integer(f.sessions / f.seconds)} sessions/s`);
+      figures.push(f);
+    }
+  }
+  return figures;
+}
+
+async function psslQueries(context: Context, corpus: TlsCorpus, dataDir: string) {
+  const { loadSeconds, warmupSeconds } = context.profile;
+  const results: Array<{ backend: Backend; figures: PsslQueryFigures[] }> = [];
+  await checkIdle(context, "before the passive SSL loads");
+  for (const backend of context.backends) {
+    log(`passive SSL queries on ${backend} (${CONNECTIONS} connections, ${loadSeconds} s each)...`);
+    const figures = await withServer(storeArgs(context, backend, dataDir), async (server, authorization) => {
+      await checkPsslAnswers(server.baseUrl, authorization, corpus.known);
+      const pids = backend === "redis" ? [server.pid, (context.redis as RedisServer).pid] : [server.pid];
+      const load = { seconds: loadSeconds, warmupSeconds, connections: CONNECTIONS, pids };
+      return loadPsslQueries(server.baseUrl, authorization, corpus.known, load);
+    });
+    results.push({ backend, figures });
+  }
+  return results;
+}
+
+/** Passive SSL: the TLS corpus ingested (after the other sections: it empties Redis), then queried. */
+async function psslSection(context: Context, corpus: TlsCorpus): Promise<string> {
+  const { loadSeconds, warmupSeconds } = context.profile;
+  const dataDir = join(STORES_DIR, "pssl-embedded");
+  const ingested = await psslIngest(context, corpus, dataDir);
+  const queried = await psslQueries(context, corpus, dataDir);
+  const { known, shape } = corpus;
+  const cfetch = known.cfetch;
+  return [
+    "## Passive SSL",
+    "",
+    "D4 `ja3-jl` lines in the sensor's exact shape (Go x509 fields, chains of leaf and issuing CA, " +
+      '`"Certificates": null` for TLS 1.3 sessions), made from real certificates (openssl: EC P-256 and ' +
+      "RSA 2048 leaves under an EC P-384 and an RSA 2048 issuing CA) re-used across many server addresses " +
+      "as in real traffic: a few certificates (CDN-like) on thousands of endpoints, most servers on port " +
+      "443 with one certificate, some with several (SNI) or a second port.",
+    "",
+    tlsCorpusTable(shape),
+    "",
+    "### Ingest",
+    "",
+    "The corpus file ingested in this process into an empty store, by `ingestTls` (one thread) and by " +
+      "`ingestTlsPipelined` (parsing on a worker thread while the main thread writes: what " +
+      "`pdns-pssl ingest ja3-jl` does on more than one core). A session is one record.",
+    "",
+    psslIngestTable(ingested),
+    "",
+    "### Storage",
+    "",
+    "The stores the CLI's pipeline left, divided by the distinct certificates and by the distinct " +
+      "(ip, port, certificate) sightings. Each whole figure is shared by both, so dividing it by either " +
+      "alone overstates that one; the split attributes each part to what it grows with. Embedded: the " +
+      "pages LMDB's statistics count for the `blobs` sub-database (certificate documents, their SHA-256 " +
+      "index, and the 80 JA3/JA3S strings, a few KB) and for `sets` (ip-certs, cert-ips and JA3/JA3S " +
+      "sightings per endpoint and certificate, plus the certificates' name index, a few KB), overflow " +
+      "pages included; their sum is the compacted copy but for a few metadata pages. The files also keep " +
+      "the pages copy-on-write freed (reused by later writes). Redis: `MEMORY USAGE` of every `b:` key for " +
+      "the blobs, the rest of the `used_memory` growth for the sets. The store's ip-certs entries are " +
+      "checked against the corpus's sightings.",
+    "",
+    psslStorageTable(ingested, shape),
+    "",
+    "### Queries",
+    "",
+    `CIRCL's routes over HTTP with Basic auth, autocannon at ${CONNECTIONS} connections, ${loadSeconds} s ` +
+      `per query after a ${warmupSeconds} s warm-up per query, against one server process holding the ` +
+      `corpus: \`/v2pssl/query/${known.ip}\` (${known.ipCertificates.length} certificates on two ports), ` +
+      `\`/v2pssl/cfetch/<sha1>\` of the most widespread certificate (${cfetch.key}), and ` +
+      `\`/v2pssl/query/${known.block}\` (256 addresses looked up, ` +
+      `${Object.keys(known.blockAddresses).length} with certificates; no target). Each answer is checked ` +
+      "once first: the planted certificates and subjects, the certificate's PEM.",
+    "",
+    psslQueryTable(queried),
+  ].join("\n");
+}
+
+/** The corpora the selected sections read, generated unless cached. */
+interface Corpora {
+  dns: Corpus | undefined;
+  tls: TlsCorpus | undefined;
+}
+
+async function prepareCorpora(sections: Set<Section>, profile: Profile): Promise<Corpora> {
+  const corpora: Corpora = { dns: undefined, tls: undefined };
+  if (sections.has("ingest") || sections.has("query") || sections.has("stream")) {
+    log(`corpus of ${integer(profile.lines)} lines...`);
+    corpora.dns = await mainCorpus(CORPUS_DIR, profile.lines, SEED);
+    log(`${corpora.dns.reused ? "reusing" : "wrote"} ${relative(ROOT, corpora.dns.path)}`);
+  }
+  if (sections.has("pssl")) {
+    log(`TLS corpus of ${integer(profile.tlsSessions)} sessions...`);
+    corpora.tls = await tlsCorpus(CORPUS_DIR, profile.tlsSessions, SEED);
+    const made = corpora.tls.pkiSeconds;
+    if (made !== undefined) log(`made the certificates in ${made.toFixed(1)} s`);
+    log(`${corpora.tls.reused ? "reusing" : "wrote"} ${relative(ROOT, corpora.tls.path)}`);
+  }
+  return corpora;
+}
+
+async function runSections(sections: Set<Section>, context: Context, corpora: Corpora): Promise<string[]> {
+  const parts: string[] = [];
+  if (corpora.dns) {
+    parts.push(["## Corpus", "", corpusTable(corpora.dns.shape)].join("\n"));
+    parts.push(...(await dnsSections(sections, context, corpora.dns)));
+  }
+  if (corpora.tls) {
+    if (!sections.has("query") && !sections.has("stream")) {
+      log("npm run build...");
+      await buildServer(ROOT);
+    }
+    parts.push(await psslSection(context, corpora.tls));
+  }
+  return parts;
+}
+
+async function dnsSections(sections: Set<Section>, context: Context, corpus: Corpus): Promise<string[]> {
   const parts: string[] = [];
   const mainDir = join(STORES_DIR, "main-embedded");
   if (sections.has("ingest") || sections.has("query")) {
@@ -268,9 +421,7 @@ async function main(): Promise<void> {
   const started = new Date();
   const source = await sourceVersion();
 
-  log(`corpus of ${integer(profile.lines)} lines...`);
-  const corpus = await mainCorpus(CORPUS_DIR, profile.lines, SEED);
-  log(`${corpus.reused ? "reusing" : "wrote"} ${relative(ROOT, corpus.path)}`);
+  const corpora = await prepareCorpora(sections, profile);
 
   await rm(STORES_DIR, { recursive: true, force: true });
   const redis = await startRedisServer(join(WORK_DIR, "redis"));
@@ -281,7 +432,7 @@ async function main(): Promise<void> {
   const cpuBefore = cpuSnapshot();
   let parts: string[];
   try {
-    parts = await runSections(sections, context, corpus);
+    parts = await runSections(sections, context, corpora);
   } finally {
     await redis?.stop();
     await rm(STORES_DIR, { recursive: true, force: true });
@@ -306,10 +457,6 @@ async function main(): Promise<void> {
     ...(redis ? [] : ["", "**redis-server was not installed: no Redis figures.**"]),
     "",
     machineTable(describeMachine(), started),
-    "",
-    "## Corpus",
-    "",
-    corpusTable(corpus.shape),
     ...parts.flatMap((part) => ["", part]),
   ].join("\n");
   process.stdout.write(`${markdown}\n`);
