@@ -198,12 +198,21 @@ function isWholeDerSequence(der: Buffer): boolean {
  * bytes are not one whole DER SEQUENCE (a truncated certificate, say).
  */
 export function derFromBase64(text: string): Buffer | undefined {
+  // A few hundred certificates make up most of the traffic: decode and check each text once, and hand
+  // back the same (read-only) buffer, which also lets the certificate cache find it by identity.
+  const known = decodedDer.get(text);
+  if (known) return known;
   const der = Buffer.from(text, "base64");
   // Buffer.from skips characters it does not know and accepts base64url; encoding the bytes back is
   // the cheapest strict check (cheaper than a regular expression over the text).
-  if (der.toString("base64") !== text) return undefined;
-  return isWholeDerSequence(der) ? der : undefined;
+  if (der.toString("base64") !== text || !isWholeDerSequence(der)) return undefined;
+  if (decodedDer.size >= DECODED_DER_KEPT) decodedDer.clear();
+  decodedDer.set(text, der);
+  return der;
 }
+
+const DECODED_DER_KEPT = 4096;
+const decodedDer = new Map<string, Buffer>();
 
 /** Appends `der` to `chain` unless a certificate with the same bytes is already there. */
 export function addDistinct(chain: Buffer[], der: Buffer): void {

@@ -462,6 +462,8 @@ export function parseCertificate(der: Buffer): CertificateFacts | CertificateErr
  */
 export class CertificateCache {
   readonly #entries = new Map<string, CertificateFacts | CertificateError>();
+  /** SHA-1 by buffer identity: a parser that hands back the same buffer for the same DER skips the hash. */
+  readonly #sha1ByBuffer = new WeakMap<Buffer, string>();
   readonly #maxEntries: number;
   #parsed = 0;
 
@@ -484,7 +486,8 @@ export class CertificateCache {
 
   /** The cached result for this DER, parsing it on first sight. Never throws. */
   get(der: Buffer): CertificateFacts | CertificateError {
-    const sha1 = sha1Of(der);
+    const sha1 = this.#sha1ByBuffer.get(der) ?? sha1Of(der);
+    this.#sha1ByBuffer.set(der, sha1);
     const cached = this.#entries.get(sha1);
     if (cached) return cached;
     const result = parseKnown(der, sha1);

@@ -106,9 +106,25 @@ export async function certificateDocuments(
   const documents = new Map<string, StoredCertificate>();
   sha1s.forEach((sha1, i) => {
     const blob = blobs[i];
-    if (blob) documents.set(sha1, decodeStoredCertificate(blob));
+    if (blob) documents.set(sha1, decoded(sha1, blob));
   });
   return documents;
+}
+
+const DECODED_KEPT = 4096;
+const decodedDocuments = new Map<string, { bytes: Buffer; document: StoredCertificate }>();
+
+/**
+ * Certificate documents are read far more often than they change (a fingerprint-only one is replaced
+ * once its DER shows up): parse each stored version once, recognising it by its bytes.
+ */
+function decoded(sha1: string, bytes: Buffer): StoredCertificate {
+  const known = decodedDocuments.get(sha1);
+  if (known?.bytes.equals(bytes)) return known.document;
+  const document = decodeStoredCertificate(bytes);
+  if (decodedDocuments.size >= DECODED_KEPT) decodedDocuments.clear();
+  decodedDocuments.set(sha1, { bytes: Buffer.from(bytes), document });
+  return document;
 }
 
 /**

@@ -32,9 +32,9 @@ export function certificatePortKey(sha1: Buffer, port: number): Buffer {
   return Buffer.concat([sha1, portBytes(port)]);
 }
 
-/** fingerprints / sni key: address + port + certificate SHA-1. */
-export function endpointKey(ipText: string, port: number, sha1: Buffer): Buffer {
-  return Buffer.concat([addressKey(ipText), portBytes(port), sha1]);
+/** fingerprints / sni key: address key + port + certificate SHA-1. */
+export function endpointKey(address: Buffer, port: number, sha1: Buffer): Buffer {
+  return Buffer.concat([address, portBytes(port), sha1]);
 }
 
 export function decodeEndpointKey(key: Buffer): { ip: string; port: number; sha1: string | undefined } {

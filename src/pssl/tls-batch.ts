@@ -114,15 +114,12 @@ export class TlsBatch {
       });
     }
     const { serverIp, serverPort, time } = session;
+    const address = addressKey(serverIp);
     if (leaf) {
       this.#sight("ip-certs", serverIp, certificatePortKey(leaf, serverPort), time, sensorId);
-      this.#member(
-        "cert-ips",
-        leaf.toString("hex"),
-        Buffer.concat([addressKey(serverIp), portBytes(serverPort)]),
-      );
+      this.#member("cert-ips", leaf.toString("hex"), Buffer.concat([address, portBytes(serverPort)]));
     }
-    const endpoint = endpointKey(serverIp, serverPort, leaf ?? NO_CERTIFICATE);
+    const endpoint = endpointKey(address, serverPort, leaf ?? NO_CERTIFICATE);
     for (const [kind, fingerprint] of [
       ["ja3", session.ja3],
       ["ja3s", session.ja3s],
