@@ -3,7 +3,6 @@
  * sightings, certificates and indexes → store. Bad lines are counted under their reason (with the first
  * few line numbers kept), other EVE event types are counted as skipped; nothing stops the process.
  */
-import { isUtf8 } from "node:buffer";
 import { SensorNumberCache } from "../pdns/observation-batch.js";
 import { CertificateCache } from "../pssl/certificate.js";
 import { TlsBatch } from "../pssl/tls-batch.js";
@@ -11,7 +10,7 @@ import type { SetWriteBatch, Store } from "../store/types.js";
 import { parseEveLine } from "./eve-tls-parser.js";
 import { writeBatches } from "./ingest-passivedns.js";
 import { parseJa3JlLine } from "./ja3-jl-parser.js";
-import { readLines } from "./line-reader.js";
+import { textLines } from "./line-reader.js";
 import type { IngestProgress } from "./passivedns-batches.js";
 import { countReject, type RejectTally } from "./reject-tally.js";
 import type { ParsedTlsLine, TlsRejectReason } from "./tls-session.js";
@@ -69,26 +68,15 @@ export async function* tlsBatches(
     progress.rejected += count;
   };
 
-  async function* counted(): AsyncGenerator<Buffer> {
-    for await (const chunk of input) {
-      progress.bytes += chunk.length;
-      yield chunk;
-    }
-  }
-
   const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-  for await (const lines of readLines(counted(), { maxLineBytes })) {
+  for await (const lines of textLines(input, { maxLineBytes }, progress)) {
     for (const line of lines) {
       summary.lines++;
-      if (!Buffer.isBuffer(line)) {
-        reject("line_too_long", `${line.tooLong} bytes`);
+      if (typeof line !== "string") {
+        reject(line.reason, line.detail);
         continue;
       }
-      if (!isUtf8(line)) {
-        reject("invalid_utf8", "line is not valid UTF-8");
-        continue;
-      }
-      const parsed = parse(line.toString("utf8"));
+      const parsed = parse(line);
       if (parsed.kind === "session") {
         summary.sessions++;
         const unparsable = batch.addSession(parsed.session, sensorId, certificates);

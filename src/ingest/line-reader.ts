@@ -1,4 +1,5 @@
 /** Splits a byte stream into lines, batched per chunk, with a bound on the bytes kept for one line. */
+import { isUtf8 } from "node:buffer";
 
 /** A line's bytes (without `\n` or a trailing `\r`), or the length of a line too long to keep. */
 export type Line = Buffer | { tooLong: number };
@@ -65,4 +66,31 @@ export async function* readLines(
   }
   if (skipped >= 0) yield [{ tooLong: skipped }];
   else if (tail !== undefined) yield [withoutCr(tail)];
+}
+
+/** A decoded line, or why it could not be read as one. */
+export type TextLine = string | { reason: "line_too_long" | "invalid_utf8"; detail: string };
+
+/**
+ * readLines decoded to text for a parser: counts the input's bytes into `counter`, and turns an overlong
+ * line or one that is not UTF-8 into a reason for the caller to count.
+ */
+export async function* textLines(
+  input: AsyncIterable<Buffer>,
+  opts: { maxLineBytes: number },
+  counter: { bytes: number },
+): AsyncGenerator<TextLine[]> {
+  async function* counted(): AsyncGenerator<Buffer> {
+    for await (const chunk of input) {
+      counter.bytes += chunk.length;
+      yield chunk;
+    }
+  }
+  for await (const lines of readLines(counted(), opts)) {
+    yield lines.map((line): TextLine => {
+      if (!Buffer.isBuffer(line)) return { reason: "line_too_long", detail: `${line.tooLong} bytes` };
+      if (!isUtf8(line)) return { reason: "invalid_utf8", detail: "line is not valid UTF-8" };
+      return line.toString("utf8");
+    });
+  }
 }

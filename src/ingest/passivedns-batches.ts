@@ -3,10 +3,9 @@
  * Bad lines are counted under their reason (with the first few line numbers kept) and never stop it.
  * It runs on the thread that writes (ingestPassiveDns) or on a worker thread (pipelined ingest).
  */
-import { isUtf8 } from "node:buffer";
 import { ObservationBatch, type SensorNumberCache } from "../pdns/observation-batch.js";
 import type { WriteBatch } from "../store/types.js";
-import { readLines } from "./line-reader.js";
+import { textLines } from "./line-reader.js";
 import { createPassiveDnsParser, type PassiveDnsLayout, type RejectReason } from "./passivedns-parser.js";
 import { countReject, type RejectTally } from "./reject-tally.js";
 
@@ -59,26 +58,15 @@ export async function* passiveDnsBatches(
     progress.rejected++;
   };
 
-  async function* counted(): AsyncGenerator<Buffer> {
-    for await (const chunk of input) {
-      progress.bytes += chunk.length;
-      yield chunk;
-    }
-  }
-
-  for await (const lines of readLines(counted(), { maxLineBytes: options.maxLineBytes ?? 65_536 })) {
+  for await (const lines of textLines(input, { maxLineBytes: options.maxLineBytes ?? 65_536 }, progress)) {
     for (const line of lines) {
       summary.lines++;
       batch.countLine(sensorId);
-      if (!Buffer.isBuffer(line)) {
-        reject("line_too_long", `${line.tooLong} bytes`);
+      if (typeof line !== "string") {
+        reject(line.reason, line.detail);
         continue;
       }
-      if (!isUtf8(line)) {
-        reject("invalid_utf8", "line is not valid UTF-8");
-        continue;
-      }
-      const parsed = parse(line.toString("utf8"));
+      const parsed = parse(line);
       if (parsed.kind === "record") {
         summary.records++;
         batch.addRecord(parsed, sensorId);
