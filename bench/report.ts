@@ -7,7 +7,7 @@ import type { IngestFigures } from "./ingest-bench.js";
 import type { Machine } from "./machine.js";
 import type { TlsIngestFigures } from "./pssl-ingest-bench.js";
 import type { PsslQueryFigures, PsslQueryKind } from "./pssl-query-bench.js";
-import type { QueryFigures } from "./query-bench.js";
+import type { LoadFigures, QueryFigures } from "./query-bench.js";
 import type { StreamFigures } from "./stream-bench.js";
 import type { TlsCorpusShape } from "./tls-corpus.js";
 
@@ -150,19 +150,7 @@ export function queryTable(results: ReadonlyArray<{ backend: Backend; figures: Q
     figures.map((f) => {
       const rpsTarget: Target | undefined =
         f.query === "miss" ? undefined : { at: "least", value: TARGETS.requestsPerSecond[backend][f.query] };
-      const p99Target: Target = { at: "most", value: TARGETS.p99Ms };
-      return [
-        backend,
-        f.query,
-        judged(integer(f.requestsPerSecond), f.requestsPerSecond, rpsTarget),
-        targetText(rpsTarget),
-        `${f.p50Ms}`,
-        judged(`${f.p99Ms}`, f.p99Ms, p99Target),
-        targetText(p99Target),
-        `${f.non2xx}`,
-        `${f.errors}`,
-        f.othersCpu === undefined ? "?" : `${(f.othersCpu * 100).toFixed(0)}%`,
-      ];
+      return queryRow(backend, f.query, f, rpsTarget, { at: "most", value: TARGETS.p99Ms });
     }),
   );
   return table(
@@ -351,22 +339,33 @@ export function psslQueryTable(
       const rps = TARGETS.pssl.requestsPerSecond[f.query];
       const rpsTarget: Target | undefined = rps === undefined ? undefined : { at: "least", value: rps };
       const p99Target: Target | undefined = rpsTarget && { at: "most", value: TARGETS.pssl.p99Ms };
-      return [
-        backend,
-        `\`${f.query}\``,
-        judged(integer(f.requestsPerSecond), f.requestsPerSecond, rpsTarget),
-        targetText(rpsTarget),
-        `${f.p50Ms}`,
-        judged(`${f.p99Ms}`, f.p99Ms, p99Target),
-        targetText(p99Target),
-        `${f.non2xx}`,
-        `${f.errors}`,
-        f.othersCpu === undefined ? "?" : `${(f.othersCpu * 100).toFixed(0)}%`,
-      ];
+      return queryRow(backend, `\`${f.query}\``, f, rpsTarget, p99Target);
     }),
   );
   return table(
     ["backend", "query", "req/s", "target", "p50 ms", "p99 ms", "target", "non-2xx", "errors", "other CPU"],
     rows,
   );
+}
+
+/** One row of a query table: throughput and latency against their targets, failures, other CPU. */
+function queryRow(
+  backend: string,
+  label: string,
+  f: LoadFigures,
+  rpsTarget: Target | undefined,
+  p99Target: Target | undefined,
+): string[] {
+  return [
+    backend,
+    label,
+    judged(integer(f.requestsPerSecond), f.requestsPerSecond, rpsTarget),
+    targetText(rpsTarget),
+    `${f.p50Ms}`,
+    judged(`${f.p99Ms}`, f.p99Ms, p99Target),
+    targetText(p99Target),
+    `${f.non2xx}`,
+    `${f.errors}`,
+    f.othersCpu === undefined ? "?" : `${(f.othersCpu * 100).toFixed(0)}%`,
+  ];
 }
