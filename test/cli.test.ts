@@ -32,6 +32,14 @@ describe("pdns-pssl command line", () => {
     expect(result.stderr).toMatch(/--store \/ PDNS_PSSL_STORE/);
   });
 
+  it("says in one line that the store cannot be reached, without the password", async () => {
+    const result = await runCli(["users", "list"], { PDNS_PSSL_STORE: "redis://:hunter2@127.0.0.1:1" });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    expect(result.stderr).toMatch(/cannot reach the store at redis:\/\/:\*\*\*@127\.0\.0\.1:1/);
+    expect(result.stderr).not.toContain("hunter2");
+  });
+
   it("ingests a gzip file with bad lines among good ones, reporting each reason", async () => {
     const good = "1795666358.860205||127.0.0.1||127.0.0.53||IN||ok.example.||A||192.0.2.1||300||2\n";
     const input = [

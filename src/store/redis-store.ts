@@ -322,6 +322,17 @@ function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string
   return groups;
 }
 
+/** The URL with any password masked, for messages. */
+function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "the configured URL";
+  }
+}
+
 /** Connects to Redis or Kvrocks at `url` (redis://host:port[/db]) and checks it answers. */
 export async function openRedisStore(url: string, keyPrefix: string): Promise<Store> {
   const keys = redisKeys(keyPrefix);
@@ -332,6 +343,17 @@ export async function openRedisStore(url: string, keyPrefix: string): Promise<St
     maxRetriesPerRequest: 2,
   };
   const redis = new Redis(url, options);
-  await redis.connect();
+  // ioredis reconnects by itself; without a listener every failed attempt would print a stack trace.
+  let lastError: Error | undefined;
+  redis.on("error", (error: Error) => {
+    lastError = error;
+  });
+  try {
+    await redis.connect();
+  } catch (error) {
+    redis.disconnect();
+    const reason = (lastError ?? (error as Error)).message;
+    throw new Error(`cannot reach the store at ${withoutPassword(url)}: ${reason}`);
+  }
   return new RedisStore(redis, keys);
 }
