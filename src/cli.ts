@@ -1,6 +1,6 @@
 #!/usr/bin/env node
+/** The `pdns-pssl` command line: serve, ingest (passivedns, ja3-jl, eve), users and tokens. */
 import { availableParallelism } from "node:os";
-/** The `pdns-pssl` command line: serve, ingest, users and tokens. */
 import { Command, Option } from "commander";
 import { AccountError, Accounts, ROLES, type Role } from "./auth/accounts.js";
 import { progressReporter } from "./cli/progress.js";
