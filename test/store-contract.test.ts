@@ -112,6 +112,16 @@ describeEachBackend("store contract", ({ store }) => {
     expect(values[2]).toBeUndefined();
   });
 
+  it("indexes thousands of new records pointing to one address in one batch", async () => {
+    const names = Array.from({ length: 6000 }, (_, i) => `host${i}.sinkhole.example`);
+    await ingest(
+      store(),
+      names.map((rrname) => ({ rrname, rrtype: A, rdata: "192.0.2.99", time: 1, count: 1 })),
+    );
+    const pointing = await collect(store().scanIndex(ip("192.0.2.99", [192, 0, 2, 99]), {}, 1000));
+    expect(pointing.map((e) => e.rrname).sort()).toEqual([...names].sort());
+  });
+
   it("refuses a different tuple under a taken sort key instead of overwriting it", async () => {
     await ingest(store(), [{ rrname: "x.example", rrtype: A, rdata: "192.0.2.7", time: 1, count: 1 }]);
     const forged = {

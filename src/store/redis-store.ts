@@ -56,20 +56,27 @@ interface ScriptCall<T> {
   items: T[];
 }
 
-/** Packs per-key member lists into script calls of bounded size, preserving item order within a call. */
+/**
+ * Packs per-key member lists into script calls of bounded size, preserving item order. A key with more
+ * members than one call takes is split over consecutive calls (they run in order in the pipeline).
+ */
 function packCalls<T>(groups: Map<string, T[]>, memberOf: (item: T) => Buffer): ScriptCall<T>[] {
   const calls: ScriptCall<T>[] = [];
   let call: ScriptCall<T> = { keys: [], counts: [], members: [], items: [] };
   for (const [key, items] of groups) {
-    if (call.keys.length >= KEYS_PER_CALL || call.members.length >= MEMBERS_PER_CALL) {
-      calls.push(call);
-      call = { keys: [], counts: [], members: [], items: [] };
-    }
-    call.keys.push(key);
-    call.counts.push(items.length);
-    for (const item of items) {
-      call.members.push(memberOf(item));
-      call.items.push(item);
+    for (let at = 0; at < items.length; ) {
+      if (call.keys.length >= KEYS_PER_CALL || call.members.length >= MEMBERS_PER_CALL) {
+        calls.push(call);
+        call = { keys: [], counts: [], members: [], items: [] };
+      }
+      const part = items.slice(at, at + MEMBERS_PER_CALL - call.members.length);
+      call.keys.push(key);
+      call.counts.push(part.length);
+      for (const item of part) {
+        call.members.push(memberOf(item));
+        call.items.push(item);
+      }
+      at += part.length;
     }
   }
   if (call.keys.length > 0) calls.push(call);

@@ -6,6 +6,8 @@
   ARGV[k+1…]    the members, KEYS[1]'s first
   Returns       the number of members that were not there yet
 ]]
+-- Members go to ZADD in slices: unpack() has a limit of a few thousand values.
+local SLICE = 500
 local added = 0
 local at = #KEYS + 1
 for k = 1, #KEYS do
@@ -14,7 +16,11 @@ for k = 1, #KEYS do
     args[#args + 1] = 0
     args[#args + 1] = ARGV[at]
     at = at + 1
+    if #args == 2 * SLICE then
+      added = added + redis.call("ZADD", KEYS[k], unpack(args))
+      args = {}
+    end
   end
-  added = added + redis.call("ZADD", KEYS[k], unpack(args))
+  if #args > 0 then added = added + redis.call("ZADD", KEYS[k], unpack(args)) end
 end
 return added
