@@ -24,7 +24,7 @@ const storeSchema = z
     message: 'expected "embedded" or a redis:// / rediss:// URL',
   });
 
-export const configSchema = z.object({
+const configSchema = z.object({
   listen: listenSchema.default({ host: "127.0.0.1", port: 8080 }),
   store: storeSchema.default("embedded"),
   dataDir: z.string().trim().min(1).default("./data"),
@@ -41,7 +41,7 @@ export type Config = z.infer<typeof configSchema>;
 export type ConfigKey = keyof Config;
 
 /** Flag and environment variable of each setting, for parsing and for error messages. */
-export const SETTINGS: Record<ConfigKey, { flag: string; env: string }> = {
+const SETTINGS: Record<ConfigKey, { flag: string; env: string }> = {
   listen: { flag: "--listen", env: "PDNS_PSSL_LISTEN" },
   store: { flag: "--store", env: "PDNS_PSSL_STORE" },
   dataDir: { flag: "--data-dir", env: "PDNS_PSSL_DATA_DIR" },

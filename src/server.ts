@@ -11,7 +11,7 @@ export function log(message: string): void {
 }
 
 /** The CLI arguments that point another command at the same store as this configuration. */
-export function storeArguments(config: Config): string {
+function storeArguments(config: Config): string {
   return config.store === "embedded"
     ? `--data-dir ${JSON.stringify(config.dataDir)}`
     : `--store ${JSON.stringify(config.store)} --key-prefix ${config.keyPrefix}`;

@@ -2,7 +2,8 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parseEveLine } from "../src/ingest/eve-tls-parser.js";
-import type { ParsedTlsLine, TlsRejectReason, TlsSession } from "../src/ingest/tls-session.js";
+import type { TlsRejectReason } from "../src/ingest/tls-session.js";
+import { expectReject, sessionOf } from "./helpers/tls-lines.js";
 
 const SAMPLES = new URL("../../shared/samples/", import.meta.url);
 
@@ -21,20 +22,6 @@ const lines = readFileSync(new URL("suricata-eve-tls.ndjson", SAMPLES), "utf8")
   .filter((line) => line.length > 0);
 
 type Json = Record<string, unknown>;
-
-function sessionOf(result: ParsedTlsLine): TlsSession {
-  if (result.kind !== "session") throw new Error(`expected a session, got ${JSON.stringify(result)}`);
-  return result.session;
-}
-
-function expectReject(result: ParsedTlsLine, reason: TlsRejectReason): void {
-  expect(result.kind).toBe("reject");
-  if (result.kind === "reject") {
-    expect(result.reason).toBe(reason);
-    expect(result.detail.length).toBeGreaterThan(0);
-    expect(result.detail.length).toBeLessThanOrEqual(120);
-  }
-}
 
 // The first sample event (127.0.0.1:8443, leaf1-rsa with the issuing CA), to vary field by field.
 const FIRST = JSON.parse(lines[0] ?? "") as Json & { tls: Json };

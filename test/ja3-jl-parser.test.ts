@@ -2,7 +2,8 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { parseJa3JlLine } from "../src/ingest/ja3-jl-parser.js";
-import type { ParsedTlsLine, TlsRejectReason, TlsSession } from "../src/ingest/tls-session.js";
+import type { ParsedTlsLine, TlsRejectReason } from "../src/ingest/tls-session.js";
+import { expectReject, sessionOf } from "./helpers/tls-lines.js";
 
 const SAMPLES = new URL("../../shared/samples/", import.meta.url);
 
@@ -34,20 +35,6 @@ const LEAF_BY_PORT: Record<number, string> = {
 
 const ipv4Lines = sampleLines("ja3-jl.ndjson");
 const allLines = sampleLines("ja3-jl-with-ipv6.ndjson");
-
-function sessionOf(result: ParsedTlsLine): TlsSession {
-  if (result.kind !== "session") throw new Error(`expected a session, got ${JSON.stringify(result)}`);
-  return result.session;
-}
-
-function expectReject(result: ParsedTlsLine, reason: TlsRejectReason): void {
-  expect(result.kind).toBe("reject");
-  if (result.kind === "reject") {
-    expect(result.reason).toBe(reason);
-    expect(result.detail.length).toBeGreaterThan(0);
-    expect(result.detail.length).toBeLessThanOrEqual(120);
-  }
-}
 
 /** A trailing space is valid JSON that the fast path declines, so this goes through JSON.parse. */
 function parseViaJsonParse(line: string): ParsedTlsLine {

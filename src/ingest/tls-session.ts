@@ -87,12 +87,12 @@ export function isBlankLine(line: string): boolean {
 }
 
 /** Canonical text of an IP address given as a string; undefined for anything else. */
-export function ipFromValue(value: unknown): string | undefined {
+function ipFromValue(value: unknown): string | undefined {
   return typeof value === "string" ? parseIp(value)?.text : undefined;
 }
 
 /** A port given as an integer or a decimal string, 0..65535; -1 for anything else. */
-export function portFromValue(value: unknown): number {
+function portFromValue(value: unknown): number {
   if (typeof value === "number") return Number.isInteger(value) && value >= 0 && value <= 65535 ? value : -1;
   if (typeof value !== "string" || value.length === 0 || value.length > 5) return -1;
   let port = 0;

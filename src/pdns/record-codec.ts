@@ -20,7 +20,7 @@ export const RCODE_KEY_BYTES = 3;
 const HEADER_BYTES = 15;
 const MAX_SENSORS_PER_RECORD = 255;
 /** Counts saturate here (2^48 - 1): far above any real observation count, exact in a JS number. */
-export const MAX_COUNT = 2 ** 48 - 1;
+const MAX_COUNT = 2 ** 48 - 1;
 const TYPE_A = 1;
 const TYPE_AAAA = 28;
 

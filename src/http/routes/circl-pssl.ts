@@ -40,7 +40,7 @@ export function subjectOf(document: StoredCertificate | undefined): string | und
 }
 
 /** cfetch's `{pem, info}`; a certificate known only by fingerprint gets its known text and empty rest. */
-export function cfetchAnswer(sha1: string, document: StoredCertificate) {
+function cfetchAnswer(sha1: string, document: StoredCertificate) {
   if (document.kind === "der") {
     const f = document.facts;
     return {
