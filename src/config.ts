@@ -24,6 +24,14 @@ const storeSchema = z
     message: 'expected "embedded" or a redis:// / rediss:// URL',
   });
 
+/** A positive integer, or "unlimited" (null). */
+const limitSchema = z.union([
+  z.literal("unlimited").transform(() => null),
+  z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+]);
+
+const optionalText = z.string().trim().min(1).optional();
+
 const configSchema = z.object({
   listen: listenSchema.default({ host: "127.0.0.1", port: 8080 }),
   store: storeSchema.default("embedded"),
@@ -35,6 +43,46 @@ const configSchema = z.object({
   origin: z.string().trim().min(1).max(200).default("pdns-pssl"),
   maxPageSize: z.coerce.number().int().min(1).max(1_000_000).default(100_000),
   psslMaxCidrPrefix: z.coerce.number().int().min(16).max(32).default(23),
+  defaultDaily: limitSchema.default(null),
+  defaultBurstSize: limitSchema.default(null),
+  defaultBurstWindow: z.coerce.number().int().positive().max(86_400).default(60),
+  defaultResultsMax: limitSchema.default(null),
+  auditRetentionDays: z.coerce.number().positive().max(3650).default(30),
+  auditMaxEntries: z.coerce.number().int().min(1000).max(100_000_000).default(1_000_000),
+  authFailureLimit: z.coerce.number().int().positive().max(1_000_000).default(10),
+  authFailureWindow: z.coerce.number().int().positive().max(86_400).default(300),
+  trustProxy: z
+    .enum(["true", "false", "1", "0", "yes", "no"])
+    .transform((v) => v === "true" || v === "1" || v === "yes")
+    .default(false),
+  jwtTtl: z.coerce.number().int().positive().max(86_400).default(900),
+  jwtMaxTtl: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(7 * 86_400)
+    .default(3600),
+  idpIssuer: optionalText,
+  idpAudience: optionalText,
+  idpJwksUrl: z.url({ protocol: /^https?$/ }).optional(),
+  idpUserClaim: z.string().trim().min(1).default("sub"),
+  idpRoleClaim: z.string().trim().min(1).default("role"),
+  idpAlgorithms: z
+    .string()
+    .transform((text) =>
+      text
+        .split(",")
+        .map((a) => a.trim())
+        .filter((a) => a !== ""),
+    )
+    .pipe(
+      z
+        .array(
+          z.enum(["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"]),
+        )
+        .min(1),
+    )
+    .default(["RS256", "ES256", "EdDSA"]),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -49,6 +97,23 @@ const SETTINGS: Record<ConfigKey, { flag: string; env: string }> = {
   origin: { flag: "--origin", env: "PDNS_PSSL_ORIGIN" },
   maxPageSize: { flag: "--max-page-size", env: "PDNS_PSSL_MAX_PAGE_SIZE" },
   psslMaxCidrPrefix: { flag: "--pssl-max-cidr", env: "PDNS_PSSL_PSSL_MAX_CIDR" },
+  defaultDaily: { flag: "--default-daily", env: "PDNS_PSSL_DEFAULT_DAILY" },
+  defaultBurstSize: { flag: "--default-burst-size", env: "PDNS_PSSL_DEFAULT_BURST_SIZE" },
+  defaultBurstWindow: { flag: "--default-burst-window", env: "PDNS_PSSL_DEFAULT_BURST_WINDOW" },
+  defaultResultsMax: { flag: "--default-results-max", env: "PDNS_PSSL_DEFAULT_RESULTS_MAX" },
+  auditRetentionDays: { flag: "--audit-retention-days", env: "PDNS_PSSL_AUDIT_RETENTION_DAYS" },
+  auditMaxEntries: { flag: "--audit-max-entries", env: "PDNS_PSSL_AUDIT_MAX_ENTRIES" },
+  authFailureLimit: { flag: "--auth-failure-limit", env: "PDNS_PSSL_AUTH_FAILURE_LIMIT" },
+  authFailureWindow: { flag: "--auth-failure-window", env: "PDNS_PSSL_AUTH_FAILURE_WINDOW" },
+  trustProxy: { flag: "--trust-proxy", env: "PDNS_PSSL_TRUST_PROXY" },
+  jwtTtl: { flag: "--jwt-ttl", env: "PDNS_PSSL_JWT_TTL" },
+  jwtMaxTtl: { flag: "--jwt-max-ttl", env: "PDNS_PSSL_JWT_MAX_TTL" },
+  idpIssuer: { flag: "--idp-issuer", env: "PDNS_PSSL_IDP_ISSUER" },
+  idpAudience: { flag: "--idp-audience", env: "PDNS_PSSL_IDP_AUDIENCE" },
+  idpJwksUrl: { flag: "--idp-jwks-url", env: "PDNS_PSSL_IDP_JWKS_URL" },
+  idpUserClaim: { flag: "--idp-user-claim", env: "PDNS_PSSL_IDP_USER_CLAIM" },
+  idpRoleClaim: { flag: "--idp-role-claim", env: "PDNS_PSSL_IDP_ROLE_CLAIM" },
+  idpAlgorithms: { flag: "--idp-algorithms", env: "PDNS_PSSL_IDP_ALGORITHMS" },
 };
 
 export class ConfigError extends Error {}
@@ -64,7 +129,15 @@ export function loadConfig(
     if (value !== undefined) raw[key] = value;
   }
   const parsed = configSchema.safeParse(raw);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    const idp = [parsed.data.idpIssuer, parsed.data.idpAudience, parsed.data.idpJwksUrl];
+    if (idp.some((v) => v !== undefined) && !idp.every((v) => v !== undefined)) {
+      throw new ConfigError(
+        "an external identity provider needs all three of --idp-issuer, --idp-audience and --idp-jwks-url",
+      );
+    }
+    return parsed.data;
+  }
   const issue = parsed.error.issues[0];
   const key = issue?.path[0] as ConfigKey;
   const setting = SETTINGS[key];

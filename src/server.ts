@@ -1,9 +1,14 @@
 /** `pdns-pssl serve`: opens the store, builds the app and listens until SIGINT/SIGTERM. */
 import { serve } from "@hono/node-server";
+import { AuditLog } from "./audit/audit-log.js";
 import { Accounts } from "./auth/accounts.js";
+import { AuthFailureGuard } from "./auth/auth-failures.js";
+import { type JwtConfig, JwtService } from "./auth/jwt.js";
+import { type EffectiveQuota, RateLimiter } from "./auth/quota.js";
 import type { Config } from "./config.js";
 import { createApp } from "./http/app.js";
 import { openStore } from "./store/open-store.js";
+import type { Store } from "./store/types.js";
 import { VERSION } from "./version.js";
 
 export function log(message: string): void {
@@ -17,6 +22,47 @@ function storeArguments(config: Config): string {
     : `--store ${JSON.stringify(config.store)} --key-prefix ${config.keyPrefix}`;
 }
 
+/** The JWT settings of a configuration (the CLI's `jwt` commands use them too). */
+export function jwtConfigOf(config: Config): JwtConfig {
+  const { idpIssuer, idpAudience, idpJwksUrl } = config;
+  return {
+    issuer: config.origin,
+    audience: config.origin,
+    defaultTtlSeconds: config.jwtTtl,
+    maxTtlSeconds: config.jwtMaxTtl,
+    external:
+      idpIssuer && idpAudience && idpJwksUrl
+        ? {
+            issuer: idpIssuer,
+            audience: idpAudience,
+            jwksUrl: idpJwksUrl,
+            userClaim: config.idpUserClaim,
+            roleClaim: config.idpRoleClaim,
+            algorithms: config.idpAlgorithms,
+          }
+        : undefined,
+  };
+}
+
+/** The limits of a user with no quota of their own. */
+export function defaultQuotaOf(config: Config): EffectiveQuota {
+  return {
+    daily: config.defaultDaily,
+    burstSize: config.defaultBurstSize,
+    burstWindow: config.defaultBurstWindow,
+    resultsMax: config.defaultResultsMax,
+  };
+}
+
+/** The audit log of a configuration's store. */
+export function auditLogOf(store: Store, config: Config): AuditLog {
+  return new AuditLog(
+    store,
+    { maxAgeMs: config.auditRetentionDays * 86_400_000, maxEntries: config.auditMaxEntries },
+    log,
+  );
+}
+
 export async function startServer(config: Config): Promise<{ close(): Promise<void>; port: number }> {
   const store = await openStore(config);
   const accounts = new Accounts(store);
@@ -26,7 +72,22 @@ export async function startServer(config: Config): Promise<{ close(): Promise<vo
     log(`  npx pdns-pssl users add admin --role admin ${where}`);
     log(`  npx pdns-pssl tokens create admin --name first-token ${where}`);
   }
-  const app = createApp({ store, accounts, config, version: VERSION, log });
+  const audit = auditLogOf(store, config);
+  const app = createApp({
+    store,
+    accounts,
+    jwt: await JwtService.open(store, jwtConfigOf(config)),
+    limiter: new RateLimiter(store),
+    failures: new AuthFailureGuard(store, {
+      limit: config.authFailureLimit,
+      windowSeconds: config.authFailureWindow,
+    }),
+    audit,
+    defaultQuota: defaultQuotaOf(config),
+    config,
+    version: VERSION,
+    log,
+  });
   const { host, port: wantedPort } = config.listen;
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: host, port: wantedPort }, () => resolve(s));
@@ -41,6 +102,7 @@ export async function startServer(config: Config): Promise<{ close(): Promise<vo
     port,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await audit.close();
       await store.close();
     },
   };

@@ -269,4 +269,92 @@ describeEachBackend("store contract", ({ store }) => {
     expect(c1?.toString()).toBe("third");
     expect(c2).toBeUndefined();
   });
+
+  it("takes from counters only while every one is under its limit, and resets them after their lifetime", async () => {
+    const counters = [
+      { name: "burst", limit: 2, ttlMs: 300 },
+      { name: "day", limit: 10, ttlMs: 60_000 },
+    ];
+    const first = await store().takeCounters("user:alice", counters, 1);
+    expect(first.taken).toBe(true);
+    expect(first.counts).toEqual([1, 1]);
+    expect(first.resetMs[0]).toBeGreaterThan(0);
+    expect(first.resetMs[0]).toBeLessThanOrEqual(300);
+    expect((await store().takeCounters("user:alice", counters, 1)).counts).toEqual([2, 2]);
+    const refused = await store().takeCounters("user:alice", counters, 1);
+    expect(refused).toMatchObject({ taken: false, counts: [2, 2] });
+    // Another scope has counters of its own; a zero-cost call only reads.
+    expect((await store().takeCounters("user:bob", counters, 1)).counts).toEqual([1, 1]);
+    expect(await store().takeCounters("user:alice", counters, 0)).toMatchObject({
+      taken: false,
+      counts: [2, 2],
+    });
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    const later = await store().takeCounters("user:alice", counters, 1);
+    expect(later).toMatchObject({ taken: true, counts: [1, 3] });
+    const unlimited = await store().takeCounters(
+      "ip:192.0.2.1",
+      [{ name: "f", limit: Infinity, ttlMs: 1000 }],
+      5,
+    );
+    expect(unlimited).toMatchObject({ taken: true, counts: [5] });
+  });
+
+  it("keeps audit entries newest first, by user and time, resumable after any entry, within retention", async () => {
+    const entry = (timeMs: number, id: string, user: string) => ({
+      timeMs,
+      id,
+      user,
+      json: JSON.stringify({ t: timeMs, id, user }),
+    });
+    const now = Date.now();
+    const entries = [
+      entry(now - 5000, "00000000000000a1", "alice"),
+      entry(now - 4000, "00000000000000b1", "bob"),
+      entry(now - 3000, "00000000000000a2", "alice"),
+      entry(now - 3000, "00000000000000a3", "alice"),
+      entry(now - 1000, "00000000000000b2", "bob"),
+    ];
+    const retention = { maxAgeMs: 3_600_000, maxEntries: 100 };
+    await store().appendAudit(entries.slice(0, 2), retention);
+    await store().appendAudit(entries.slice(2), retention);
+    const ids = (list: Array<{ id: string }>) => list.map((e) => e.id.slice(-2));
+
+    const all = await store().readAudit({ limit: 10 });
+    expect(ids(all)).toEqual(["b2", "a3", "a2", "b1", "a1"]);
+    expect(all[0]).toEqual(entries[4]);
+    expect(ids(await store().readAudit({ user: "alice", limit: 10 }))).toEqual(["a3", "a2", "a1"]);
+    expect(ids(await store().readAudit({ sinceMs: now - 4000, untilMs: now - 3000, limit: 10 }))).toEqual([
+      "a3",
+      "a2",
+      "b1",
+    ]);
+    // Paging by the last entry of each page: the two entries of one millisecond are split across pages.
+    const pages: string[][] = [];
+    let before: { timeMs: number; id: string } | undefined;
+    for (;;) {
+      const page = await store().readAudit({ limit: 2, before });
+      if (page.length === 0) break;
+      pages.push(ids(page));
+      const last = page[page.length - 1] as { timeMs: number; id: string };
+      before = { timeMs: last.timeMs, id: last.id };
+    }
+    expect(pages).toEqual([["b2", "a3"], ["a2", "b1"], ["a1"]]);
+    const alicePage = await store().readAudit({
+      user: "alice",
+      limit: 10,
+      before: { timeMs: now - 3000, id: "00000000000000a3" },
+    });
+    expect(ids(alicePage)).toEqual(["a2", "a1"]);
+
+    // Retention: a smaller cap drops the oldest, a shorter age drops what is older.
+    await store().appendAudit([entry(now, "00000000000000c1", "carol")], {
+      maxAgeMs: 3_600_000,
+      maxEntries: 4,
+    });
+    expect(ids(await store().readAudit({ limit: 10 }))).toEqual(["c1", "b2", "a3", "a2"]);
+    await store().appendAudit([entry(now, "00000000000000c2", "carol")], { maxAgeMs: 2000, maxEntries: 100 });
+    expect(ids(await store().readAudit({ limit: 10 }))).toEqual(["c2", "c1", "b2"]);
+    expect(ids(await store().readAudit({ user: "carol", limit: 10 }))).toEqual(["c2", "c1"]);
+  });
 });

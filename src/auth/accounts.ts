@@ -3,6 +3,9 @@ import type { Store } from "../store/types.js";
 import { generateApiToken, parseApiToken, secretMatches } from "./api-token.js";
 import type { Credential } from "./credentials.js";
 
+/** A credential carrying an API token (Basic or bare), as opposed to a JWT. */
+export type ApiTokenCredential = Exclude<Credential, { kind: "bearer" }>;
+
 /** Every role; admin passes every role check. */
 export const ROLES = ["admin", "analyst", "sensor"] as const;
 
@@ -12,11 +15,30 @@ export type Role = (typeof ROLES)[number];
 const NAME_PATTERN = /^[A-Za-z0-9._@-]{1,64}$/;
 const TOKEN_ID_PATTERN = /^[0-9a-f]{16}$/;
 
+/** A limit: a positive integer, or null for none at all. Absent from a quota: the server's default. */
+const limitSchema = z.number().int().positive().max(Number.MAX_SAFE_INTEGER).nullable();
+
+/** Per-user limits; each field absent means the server default, null means unlimited. */
+export const quotaSchema = z.strictObject({
+  /** Queries per UTC day. */
+  daily: limitSchema.optional(),
+  /** Queries per burst window. */
+  burstSize: limitSchema.optional(),
+  /** The burst window, in seconds. */
+  burstWindow: z.number().int().positive().max(86_400).optional(),
+  /** Records one query may answer. */
+  resultsMax: limitSchema.optional(),
+});
+
+/** A user's own quota settings, as stored. */
+export type Quota = z.infer<typeof quotaSchema>;
+
 const userDocSchema = z.object({
   name: z.string().regex(NAME_PATTERN),
   role: z.enum(ROLES),
   disabled: z.boolean(),
   createdAt: z.iso.datetime(),
+  quota: quotaSchema.default({}),
 });
 
 const tokenDocSchema = z.object({
@@ -38,7 +60,9 @@ export interface TokenInfo {
   id: string;
   label: string;
   createdAt: string;
-  expiresAt?: string;
+  expiresAt?: string | undefined;
+  /** Rounded: recorded at most once a minute per token and process. */
+  lastUsedAt?: string | undefined;
 }
 
 /** A freshly created token: the only moment its full text exists. */
@@ -47,13 +71,22 @@ export interface CreatedToken {
   token: string;
   label: string;
   createdAt: string;
+  expiresAt?: string | undefined;
 }
 
-/** Who an authenticated request acts as, and through which token. */
+/** How a request proved who it is. */
+export type AuthMethod = "token" | "jwt" | "idp";
+
+/** Who an authenticated request acts as, through which credential, under which limits. */
 export interface Principal {
   user: string;
   role: Role;
+  /** The API token used, or the one a local JWT was exchanged from; `idp` for an external JWT. */
   tokenId: string;
+  method: AuthMethod;
+  quota: Quota;
+  /** When the credential stops working, if it expires. */
+  expiresAt?: string | undefined;
 }
 
 /** Why an account operation was refused. */
@@ -62,7 +95,9 @@ export type AccountErrorCode =
   | "invalid_name"
   | "invalid_role"
   | "no_such_user"
-  | "no_such_token";
+  | "no_such_token"
+  | "invalid_expiry"
+  | "last_admin";
 
 /** An account operation refused for a reason the caller can report to a person. */
 export class AccountError extends Error {
@@ -75,15 +110,22 @@ export class AccountError extends Error {
   }
 }
 
+const USE_RECORD_INTERVAL_MS = 60_000;
+
+function isActiveAdmin(user: User): boolean {
+  return user.role === "admin" && !user.disabled;
+}
+
 // Compared against when a token id is unknown, so a miss costs the same hash-and-compare as a hit.
 const DUMMY_HASH = generateApiToken().secretHash;
 
 /**
- * Users and their API tokens, kept as documents in the store. Nothing is cached: a revoked token or a
- * disabled user fails on the very next request.
+ * Users, their API tokens and quotas, kept as documents in the store. Nothing is cached: a revoked token
+ * or a disabled or deleted user fails on the very next request, on every node sharing the store.
  */
 export class Accounts {
   readonly #store: Store;
+  readonly #lastNoted = new Map<string, number>();
 
   constructor(store: Store) {
     this.#store = store;
@@ -99,7 +141,7 @@ export class Accounts {
     }
     // Not atomic with the write below; users are created by an administrator, one at a time.
     if (await this.getUser(name)) throw new AccountError("user_exists", `user ${name} already exists`);
-    const user: User = { name, role, disabled: false, createdAt: new Date().toISOString() };
+    const user: User = { name, role, disabled: false, createdAt: new Date().toISOString(), quota: {} };
     await this.#store.putDoc("user", name, JSON.stringify(user));
     return user;
   }
@@ -123,11 +165,56 @@ export class Accounts {
   }
 
   /**
-   * Issues a token for `user`; the returned text is shown once and never stored.
-   * Throws AccountError `no_such_user`.
+   * Changes a user's role or disabled flag (disabling stops every token and JWT of the user on the next
+   * request). Refuses (`last_admin`) to leave the service without an enabled admin.
    */
-  async createToken(user: string, label = ""): Promise<CreatedToken> {
+  async updateUser(
+    name: string,
+    change: { role?: Role | undefined; disabled?: boolean | undefined },
+  ): Promise<User> {
+    const user = await this.#requireUser(name);
+    const updated: User = {
+      ...user,
+      ...(change.role === undefined ? {} : { role: change.role }),
+      ...(change.disabled === undefined ? {} : { disabled: change.disabled }),
+    };
+    if (!ROLES.includes(updated.role)) {
+      throw new AccountError("invalid_role", `a role is one of ${ROLES.join(", ")}`);
+    }
+    if (isActiveAdmin(user) && !isActiveAdmin(updated)) await this.#requireAnotherAdmin(name);
+    await this.#store.putDoc("user", name, JSON.stringify(updated));
+    return updated;
+  }
+
+  /** Sets a user's quota (replacing the previous one). */
+  async setQuota(name: string, quota: Quota): Promise<User> {
+    const user = await this.#requireUser(name);
+    const updated: User = { ...user, quota: quotaSchema.parse(quota) };
+    await this.#store.putDoc("user", name, JSON.stringify(updated));
+    return updated;
+  }
+
+  /** Deletes a user and every token of theirs. Refuses (`last_admin`) to delete the last enabled admin. */
+  async deleteUser(name: string): Promise<void> {
+    const user = await this.#requireUser(name);
+    if (isActiveAdmin(user)) await this.#requireAnotherAdmin(name);
+    // The user document goes first: from then on no token of theirs authenticates, even mid-way.
+    await this.#store.deleteDoc("user", name);
+    for (const doc of await this.#tokenDocsOf(name)) {
+      await this.#store.deleteDoc("token", doc.id);
+      await this.#store.deleteDoc("token-use", doc.id);
+    }
+  }
+
+  /**
+   * Issues a token for `user`, optionally expiring at `expiresAt`; the returned text is shown once and
+   * never stored. Throws AccountError `no_such_user`, or `invalid_expiry` for an expiry not in the future.
+   */
+  async createToken(user: string, label = "", expiresAt?: Date): Promise<CreatedToken> {
     await this.#requireUser(user);
+    if (expiresAt !== undefined && !(expiresAt.getTime() > Date.now())) {
+      throw new AccountError("invalid_expiry", "a token's expiry must be in the future");
+    }
     let generated = generateApiToken();
     // 64-bit ids practically never collide, but a collision would silently replace another's token.
     while ((await this.#store.getDoc("token", generated.id)) !== undefined) generated = generateApiToken();
@@ -137,22 +224,26 @@ export class Accounts {
       label,
       secretHash: generated.secretHash,
       createdAt: new Date().toISOString(),
+      ...(expiresAt === undefined ? {} : { expiresAt: expiresAt.toISOString() }),
     };
     await this.#store.putDoc("token", doc.id, JSON.stringify(doc));
-    return { id: doc.id, token: generated.token, label, createdAt: doc.createdAt };
+    return { id: doc.id, token: generated.token, label, createdAt: doc.createdAt, expiresAt: doc.expiresAt };
   }
 
   /** The tokens of `user`, oldest first. Throws AccountError `no_such_user`. */
   async listTokens(user: string): Promise<TokenInfo[]> {
     await this.#requireUser(user);
-    const docs = await this.#store.listDocs("token");
+    const [docs, uses] = await Promise.all([this.#tokenDocsOf(user), this.#store.listDocs("token-use")]);
+    const lastUse = new Map(uses);
     return docs
-      .map(([id, json]) => readTokenDoc(id, json))
-      .filter((doc) => doc.user === user)
       .sort((a, b) => compareText(a.createdAt, b.createdAt) || compareText(a.id, b.id))
-      .map(({ id, label, createdAt, expiresAt }) =>
-        expiresAt === undefined ? { id, label, createdAt } : { id, label, createdAt, expiresAt },
-      );
+      .map(({ id, label, createdAt, expiresAt }) => ({
+        id,
+        label,
+        createdAt,
+        expiresAt,
+        lastUsedAt: lastUse.get(id),
+      }));
   }
 
   /**
@@ -165,10 +256,11 @@ export class Accounts {
     if (doc?.user !== user || !(await this.#store.deleteDoc("token", id))) {
       throw new AccountError("no_such_token", `user ${user} has no token ${id}`);
     }
+    await this.#store.deleteDoc("token-use", id);
   }
 
   /** The principal a credential stands for, or undefined when it must be refused. */
-  async authenticate(credential: Credential): Promise<Principal | undefined> {
+  async authenticate(credential: ApiTokenCredential): Promise<Principal | undefined> {
     // The token format is public, so refusing a malformed one early tells an attacker nothing.
     const parsed = parseApiToken(credential.token);
     if (!parsed) return undefined;
@@ -183,7 +275,61 @@ export class Accounts {
     if (doc.expiresAt !== undefined && Date.parse(doc.expiresAt) <= Date.now()) return undefined;
     const user = credential.kind === "basic" ? named : await this.getUser(doc.user);
     if (!user || user.disabled) return undefined;
-    return { user: user.name, role: user.role, tokenId: doc.id };
+    this.#noteUse(doc.id);
+    return {
+      user: user.name,
+      role: user.role,
+      tokenId: doc.id,
+      method: "token",
+      quota: user.quota,
+      expiresAt: doc.expiresAt,
+    };
+  }
+
+  /**
+   * The principal of a JWT this service issued: valid only while the API token it was exchanged from
+   * still exists (not revoked, not expired) and its user is enabled, so revocation reaches JWTs too.
+   */
+  async authenticateIssued(user: string, tokenId: string): Promise<Principal | undefined> {
+    const [doc, found] = await Promise.all([this.#readToken(tokenId), this.getUser(user)]);
+    if (!doc || doc.user !== user || !found || found.disabled) return undefined;
+    if (doc.expiresAt !== undefined && Date.parse(doc.expiresAt) <= Date.now()) return undefined;
+    return { user, role: found.role, tokenId, method: "jwt", quota: found.quota };
+  }
+
+  /**
+   * The principal of a user vouched for by the external identity provider, with the role it asserts.
+   * A local user of the same name lends its quota, and when disabled refuses the request.
+   */
+  async authenticateExternal(user: string, role: Role): Promise<Principal | undefined> {
+    if (!NAME_PATTERN.test(user)) return undefined;
+    const local = await this.getUser(user);
+    if (local?.disabled) return undefined;
+    return { user, role, tokenId: "idp", method: "idp", quota: local?.quota ?? {} };
+  }
+
+  // Records when a token was last used, at most once a minute per token: a write per request would
+  // cost more than the request. Kept apart from the token document so it can never revive a revoked one.
+  #noteUse(id: string): void {
+    const now = Date.now();
+    if (now - (this.#lastNoted.get(id) ?? 0) < USE_RECORD_INTERVAL_MS) return;
+    this.#lastNoted.set(id, now);
+    if (this.#lastNoted.size > 100_000) this.#lastNoted.clear();
+    this.#store.putDoc("token-use", id, new Date(now).toISOString()).catch(() => {
+      // Losing one last-used stamp is harmless; the next use a minute later writes another.
+    });
+  }
+
+  async #tokenDocsOf(user: string): Promise<TokenDoc[]> {
+    const docs = await this.#store.listDocs("token");
+    return docs.map(([id, json]) => readTokenDoc(id, json)).filter((doc) => doc.user === user);
+  }
+
+  async #requireAnotherAdmin(name: string): Promise<void> {
+    const others = (await this.listUsers()).filter((user) => user.name !== name && isActiveAdmin(user));
+    if (others.length === 0) {
+      throw new AccountError("last_admin", `${name} is the last enabled admin; create another first`);
+    }
   }
 
   async #requireUser(name: string): Promise<User> {

@@ -1,14 +1,22 @@
-/** What a request presented: a Basic `user:token` pair, or a token that must name its user by itself. */
-export type Credential = { kind: "basic"; user: string; token: string } | { kind: "token"; token: string };
+/**
+ * What a request presented: a Basic `user:token` pair, an API token that must name its user by itself,
+ * or a bearer JWT.
+ */
+export type Credential =
+  | { kind: "basic"; user: string; token: string }
+  | { kind: "token"; token: string }
+  | { kind: "bearer"; jwt: string };
+
+const BEARER_PATTERN = /^bearer[ \t]+([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/i;
 
 const BASIC_PATTERN = /^basic[ \t]+([A-Za-z0-9+/]+={0,2})$/i;
-// Only our own token shape counts as a bare token, so other schemes (Bearer, ...) stay free for later.
+// Only our own token shape counts as a bare token, so other schemes stay apart.
 const BARE_TOKEN_PATTERN = /^pps_\S+$/;
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /**
- * Reads the credential from the `Authorization` header (HTTP Basic, or a bare token with no scheme as
- * PyPDNS and PyPSSL send it) or from `X-API-Key` (dnsdbq). When `Authorization` is present it decides
+ * Reads the credential from the `Authorization` header (HTTP Basic, a bare token with no scheme as
+ * PyPDNS and PyPSSL send it, or `Bearer <JWT>`) or from `X-API-Key` (dnsdbq). When `Authorization` is present it decides
  * alone: a malformed one is not rescued by an `X-API-Key`. Undefined when nothing usable was sent.
  */
 export function parseCredentials(headers: {
@@ -18,6 +26,8 @@ export function parseCredentials(headers: {
   const authorization = headers.authorization?.trim();
   if (authorization) {
     if (BARE_TOKEN_PATTERN.test(authorization)) return { kind: "token", token: authorization };
+    const jwt = BEARER_PATTERN.exec(authorization)?.[1];
+    if (jwt) return { kind: "bearer", jwt };
     return parseBasic(authorization);
   }
   const apiKey = headers.apiKey?.trim();

@@ -1,31 +1,68 @@
-/** The HTTP application: every route, its authentication, and the one place errors become responses. */
+/**
+ * The HTTP application: every route with the access policy it declares, and the one place errors
+ * become responses.
+ */
 import { Hono } from "hono";
 import { requestId } from "hono/request-id";
+import type { AuditLog } from "../audit/audit-log.js";
 import type { Accounts } from "../auth/accounts.js";
+import type { AuthFailureGuard } from "../auth/auth-failures.js";
+import type { JwtService } from "../auth/jwt.js";
+import type { EffectiveQuota, RateLimiter } from "../auth/quota.js";
 import type { Config } from "../config.js";
 import type { Store } from "../store/types.js";
-import { type AuthVariables, requireRole } from "./auth-middleware.js";
+import { access, type RoutePolicy } from "./access.js";
 import { errorHandler } from "./errors.js";
+import type { RequestEnv } from "./request-env.js";
+import { adminRoutes } from "./routes/admin.js";
+import { authTokenRoutes, jwksRoutes } from "./routes/auth-token.js";
 import { circlPdnsRoutes } from "./routes/circl-pdns.js";
 import { circlPsslRoutes } from "./routes/circl-pssl.js";
 import { d4PdnsRoutes } from "./routes/d4-pdns.js";
+import { dnsdbRateLimitRoutes } from "./routes/dnsdb-rate-limit.js";
 import { psslExtendedRoutes } from "./routes/pssl-extended.js";
 
 export interface AppDependencies {
   store: Store;
   accounts: Accounts;
-  config: Pick<Config, "origin" | "maxPageSize" | "psslMaxCidrPrefix">;
+  jwt: JwtService;
+  limiter: RateLimiter;
+  failures: AuthFailureGuard;
+  audit: AuditLog;
+  defaultQuota: EffectiveQuota;
+  config: Pick<Config, "origin" | "maxPageSize" | "psslMaxCidrPrefix" | "trustProxy">;
   version: string;
   log: (message: string) => void;
 }
 
+/** Queries: analysts (and admins), counted against quotas, audited. */
+const QUERY: RoutePolicy = { roles: ["analyst"], metered: true, audited: true };
+/** Reading one's own standing: analysts, neither counted nor audited. */
+const OWN_STANDING: RoutePolicy = { roles: ["analyst"], metered: false, audited: false };
+/** Administration: admins only, audited. */
+const ADMIN: RoutePolicy = { roles: ["admin"], metered: false, audited: true };
+/** Exchanging a credential for a JWT: every role, audited. */
+const ANY_ROLE: RoutePolicy = { roles: ["analyst", "sensor"], metered: false, audited: true };
+
+/** Every protected path and its policy; a path absent from here is public (only /auth/jwks.json). */
+export const ROUTE_POLICIES: ReadonlyArray<readonly [path: string, policy: RoutePolicy]> = [
+  ["/pdns/*", QUERY],
+  ["/query/*", QUERY],
+  ["/fquery/*", QUERY],
+  ["/info", QUERY],
+  ["/v2pssl/*", QUERY],
+  ["/pssl/*", QUERY],
+  ["/dnsdb/v2/rate_limit", OWN_STANDING],
+  ["/admin/*", ADMIN],
+  ["/auth/token", ANY_ROLE],
+];
+
 export function createApp(deps: AppDependencies) {
-  const app = new Hono<{ Variables: AuthVariables & { requestId: string } }>();
+  const app = new Hono<RequestEnv>();
   app.use(requestId());
 
-  const analyst = requireRole(deps.accounts, ["analyst"]);
-  for (const path of ["/pdns/*", "/query/*", "/fquery/*", "/info", "/v2pssl/*", "/pssl/*"])
-    app.use(path, analyst);
+  const accessDeps = { ...deps, trustProxy: deps.config.trustProxy };
+  for (const [path, policy] of ROUTE_POLICIES) app.use(path, access(accessDeps, policy));
 
   app.route(
     "/pdns",
@@ -35,6 +72,18 @@ export function createApp(deps: AppDependencies) {
   app.route("/v2pssl", circlPsslRoutes(pssl, { legacy: false }));
   app.route("/v2pssl", psslExtendedRoutes(pssl));
   app.route("/pssl", circlPsslRoutes(pssl, { legacy: true }));
+  app.route("/dnsdb/v2", dnsdbRateLimitRoutes(deps.limiter));
+  app.route(
+    "/admin",
+    adminRoutes({
+      accounts: deps.accounts,
+      audit: deps.audit,
+      jwt: deps.jwt,
+      defaultQuota: deps.defaultQuota,
+    }),
+  );
+  app.route("/auth", authTokenRoutes(deps.jwt));
+  app.route("/auth", jwksRoutes(deps.jwt));
   app.route("/", d4PdnsRoutes({ store: deps.store, origin: deps.config.origin, version: deps.version }));
 
   app.notFound((c) =>

@@ -8,11 +8,19 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 export class ApiError extends Error {
   readonly status: ContentfulStatusCode;
   readonly code: string;
+  /** Headers the error response carries (WWW-Authenticate, Retry-After, X-RateLimit-*). */
+  readonly headers: Record<string, string>;
 
-  constructor(status: ContentfulStatusCode, code: string, message: string) {
+  constructor(
+    status: ContentfulStatusCode,
+    code: string,
+    message: string,
+    headers: Record<string, string> = {},
+  ) {
     super(message);
     this.status = status;
     this.code = code;
+    this.headers = headers;
   }
 }
 
@@ -26,7 +34,7 @@ export function errorHandler(log: (message: string) => void): ErrorHandler {
   return function handleError(error, c) {
     const requestId = c.get("requestId") as string | undefined;
     if (error instanceof ApiError) {
-      return c.json({ code: error.code, message: error.message, requestId }, error.status);
+      return c.json({ code: error.code, message: error.message, requestId }, error.status, error.headers);
     }
     log(`request ${requestId} failed: ${error.stack ?? error.message}`);
     return c.json({ code: "internal", message: "internal error", requestId }, 500);

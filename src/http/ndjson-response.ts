@@ -2,37 +2,68 @@
  * Streams text chunks as an HTTP body, pulled on demand: a chunk is produced only when the client has
  * taken the previous ones, so a million-record answer starts at once and holds bounded memory.
  */
+import type { StreamOutcome } from "./request-env.js";
+
 const encoder = new TextEncoder();
 
 export const NDJSON = "application/x-ndjson";
 
+/** Lines (newline characters) in a chunk. */
+function countLines(chunk: string): number {
+  let lines = 0;
+  for (let at = chunk.indexOf("\n"); at !== -1; at = chunk.indexOf("\n", at + 1)) lines++;
+  return lines;
+}
+
 /**
  * The response for a chunked answer. Most answers fit in their first chunk: those are sent as one plain
- * body (cheaper than a stream); larger ones stream the rest as the client reads.
+ * body (cheaper than a stream); larger ones stream the rest as the client reads. `onDone` learns how
+ * many lines were sent once the answer is complete or the client has gone.
  */
 export async function chunkedResponse(
   chunks: AsyncIterable<string>,
   headers: Record<string, string>,
+  onDone: (outcome: StreamOutcome) => void = () => {},
 ): Promise<Response> {
   const iterator = chunks[Symbol.asyncIterator]();
   const first = await iterator.next();
-  if (first.done) return new Response("", { headers });
+  if (first.done) {
+    onDone({ lines: 0, aborted: false });
+    return new Response("", { headers });
+  }
   const second = await iterator.next();
-  if (second.done) return new Response(first.value, { headers });
+  if (second.done) {
+    onDone({ lines: countLines(first.value), aborted: false });
+    return new Response(first.value, { headers });
+  }
   const pending = [first.value, second.value];
+  let lines = 0;
+  const send = (controller: ReadableStreamDefaultController<Uint8Array>, chunk: string) => {
+    lines += countLines(chunk);
+    controller.enqueue(encoder.encode(chunk));
+  };
   const body = new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
         const buffered = pending.shift();
         if (buffered !== undefined) {
-          controller.enqueue(encoder.encode(buffered));
+          send(controller, buffered);
           return;
         }
-        const next = await iterator.next();
-        if (next.done) controller.close();
-        else controller.enqueue(encoder.encode(next.value));
+        let next: IteratorResult<string>;
+        try {
+          next = await iterator.next();
+        } catch (error) {
+          onDone({ lines, aborted: true });
+          throw error;
+        }
+        if (next.done) {
+          controller.close();
+          onDone({ lines, aborted: false });
+        } else send(controller, next.value);
       },
       async cancel() {
+        onDone({ lines, aborted: true });
         await iterator.return?.();
       },
     },
@@ -50,5 +81,26 @@ export async function* joinLines<T>(
     let chunk = "";
     for (const item of group) chunk += line(item);
     if (chunk.length > 0) yield chunk;
+  }
+}
+
+/** The first `max` items of chunked groups (all of them when `max` is undefined). */
+export async function* limitChunks<T>(
+  groups: AsyncIterable<T[]>,
+  max: number | undefined,
+): AsyncGenerator<T[]> {
+  if (max === undefined) {
+    yield* groups;
+    return;
+  }
+  let left = max;
+  if (left <= 0) return;
+  for await (const group of groups) {
+    if (group.length >= left) {
+      yield group.slice(0, left);
+      return;
+    }
+    left -= group.length;
+    yield group;
   }
 }

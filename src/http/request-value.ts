@@ -1,4 +1,6 @@
+import type { Context } from "hono";
 import { ApiError } from "./errors.js";
+import { noteQueryValue, type RequestEnv } from "./request-env.js";
 
 /**
  * The raw remainder of the URL path after `prefix`, percent-decoded once, without one trailing `/`.
@@ -19,5 +21,19 @@ export function tryPathRemainder(url: string, prefix: string): string | undefine
 export function pathRemainder(url: string, prefix: string): string {
   const value = tryPathRemainder(url, prefix);
   if (value === undefined) throw new ApiError(400, "bad_request", "malformed percent-encoding in the path");
+  return value;
+}
+
+/** The value a query route was asked about (pathRemainder), noted for the audit log. */
+export function queryValue(c: Context<RequestEnv>, prefix: string): string {
+  const value = pathRemainder(c.req.url, prefix);
+  noteQueryValue(c, value);
+  return value;
+}
+
+/** tryPathRemainder on the request, noted for the audit log when it decodes. */
+export function tryQueryValue(c: Context<RequestEnv>, prefix: string): string | undefined {
+  const value = tryPathRemainder(c.req.url, prefix);
+  noteQueryValue(c, value ?? c.req.path);
   return value;
 }

@@ -12,6 +12,8 @@
  * - `blobs`: space tag + id → bytes (certificates, SHA-256 → SHA-1, fingerprint texts)
  * - `meta`: sensor numbers and per-sensor line counts
  * - `docs`: kind \0 id → JSON document
+ * - `counters`: scope \0 name → { count, resetAt } (rate limits; held in memory, written behind)
+ * - `audit`: time (u64 ms) + id (8 bytes) → user \0 JSON; `audit-by-user`: user \0 + the same key → nothing
  */
 import { mkdir } from "node:fs/promises";
 import { type Database, open, type RootDatabase } from "lmdb";
@@ -25,7 +27,11 @@ import {
 } from "../pdns/record-codec.js";
 import { SIGHTING_KEY_BYTES, SPACE_TAGS } from "./set-layout.js";
 import type {
+  AuditRange,
+  AuditRetention,
   BlobSpace,
+  CounterSpec,
+  CounterState,
   DocKind,
   IndexEntry,
   IndexRef,
@@ -37,6 +43,7 @@ import type {
   SightingSpace,
   SortKeyRange,
   Store,
+  StoredAuditEntry,
   StoredRcode,
   StoredValue,
   WriteBatch,
@@ -77,6 +84,27 @@ function rangeUnder(prefix: Buffer, range: SortKeyRange): { start: Buffer; end: 
   };
 }
 
+interface CounterValue {
+  count: number;
+  resetAt: number;
+}
+
+const AUDIT_KEY_BYTES = 16;
+
+function auditKey(timeMs: number, id: string): Buffer {
+  const key = Buffer.alloc(AUDIT_KEY_BYTES);
+  key.writeBigUInt64BE(BigInt(Math.max(0, Math.trunc(timeMs))));
+  key.write(id, 8, "hex");
+  return key;
+}
+
+function auditUserPrefix(user: string): Buffer {
+  return Buffer.concat([Buffer.from(user, "utf8"), SEPARATOR]);
+}
+
+/** Deletes at most this many expired audit entries per append, so one append stays short. */
+const AUDIT_PRUNE_PER_APPEND = 10_000;
+
 class LmdbStore implements Store {
   readonly backend = "lmdb";
   readonly #root: RootDatabase;
@@ -88,6 +116,11 @@ class LmdbStore implements Store {
   readonly #blobs: BinaryDb;
   readonly #meta: Database<number, string>;
   readonly #docs: Database<string, string>;
+  readonly #counters: Database<CounterValue, string>;
+  readonly #audit: BinaryDb;
+  readonly #auditByUser: BinaryDb;
+  /** The authority for counters while this process runs; the database only carries them over restarts. */
+  readonly #counterCache = new Map<string, CounterValue>();
 
   constructor(root: RootDatabase) {
     this.#root = root;
@@ -100,6 +133,9 @@ class LmdbStore implements Store {
     this.#blobs = root.openDB({ name: "blobs", ...binary });
     this.#meta = root.openDB({ name: "meta", encoding: "json" });
     this.#docs = root.openDB({ name: "docs", encoding: "string" });
+    this.#counters = root.openDB({ name: "counters", encoding: "json" });
+    this.#audit = root.openDB({ name: "audit", ...binary });
+    this.#auditByUser = root.openDB({ name: "audit-by-user", ...binary });
   }
 
   async write(batch: WriteBatch): Promise<WriteResult> {
@@ -294,6 +330,100 @@ class LmdbStore implements Store {
       key.slice(prefix.length),
       value,
     ]);
+  }
+
+  async takeCounters(scope: string, counters: readonly CounterSpec[], cost: number): Promise<CounterState> {
+    const now = Date.now();
+    const keys = counters.map((counter) => `${scope}\0${counter.name}`);
+    const values = keys.map((key) => {
+      let value = this.#counterCache.get(key);
+      if (value === undefined) {
+        value = this.#counters.get(key) ?? { count: 0, resetAt: 0 };
+        this.#counterCache.set(key, value);
+      }
+      return value;
+    });
+    values.forEach((value, i) => {
+      if (value.resetAt <= now) {
+        value.count = 0;
+        value.resetAt = now + (counters[i] as CounterSpec).ttlMs;
+      }
+    });
+    const taken = values.every((value, i) => value.count < (counters[i] as CounterSpec).limit);
+    if (taken && cost > 0) {
+      values.forEach((value, i) => {
+        value.count += cost;
+        // Written behind (lmdb batches async puts): a crash loses at most the last moments' counts.
+        void this.#counters.put(keys[i] as string, value);
+      });
+    }
+    if (this.#counterCache.size > 100_000) this.#sweepCounters(now);
+    return { taken, counts: values.map((v) => v.count), resetMs: values.map((v) => v.resetAt - now) };
+  }
+
+  #sweepCounters(now: number): void {
+    for (const [key, value] of this.#counterCache) {
+      if (value.resetAt <= now) {
+        this.#counterCache.delete(key);
+        void this.#counters.remove(key);
+      }
+    }
+  }
+
+  async appendAudit(entries: readonly StoredAuditEntry[], retention: AuditRetention): Promise<void> {
+    if (entries.length === 0) return;
+    const cutoff = auditKey(Date.now() - retention.maxAgeMs, "0000000000000000");
+    await this.#root.transaction(() => {
+      for (const entry of entries) {
+        const key = auditKey(entry.timeMs, entry.id);
+        void this.#audit.put(key, Buffer.from(`${entry.user}\0${entry.json}`, "utf8"));
+        void this.#auditByUser.put(Buffer.concat([auditUserPrefix(entry.user), key]), EMPTY);
+      }
+      const stats = this.#audit.getStats() as { entryCount: number };
+      const excess = stats.entryCount - retention.maxEntries;
+      let pruned = 0;
+      for (const { key, value } of this.#audit.getRange({ limit: AUDIT_PRUNE_PER_APPEND })) {
+        if (pruned >= excess && Buffer.compare(key, cutoff) >= 0) break;
+        const user = value.subarray(0, value.indexOf(0));
+        void this.#audit.remove(key);
+        void this.#auditByUser.remove(Buffer.concat([user, SEPARATOR, key]));
+        pruned++;
+      }
+    });
+  }
+
+  async readAudit(range: AuditRange): Promise<StoredAuditEntry[]> {
+    const prefix = range.user === undefined ? EMPTY : auditUserPrefix(range.user);
+    const high = range.before
+      ? auditKey(range.before.timeMs, range.before.id)
+      : range.untilMs === undefined
+        ? Buffer.alloc(AUDIT_KEY_BYTES, 0xff)
+        : auditKey(range.untilMs + 1, "0000000000000000");
+    const low = auditKey(range.sinceMs ?? 0, "0000000000000000");
+    const found: StoredAuditEntry[] = [];
+    const db = range.user === undefined ? this.#audit : this.#auditByUser;
+    // Reverse ranges run from `start` down to `end`, `start` included: the cursor entry itself is skipped.
+    for (const { key, value } of db.getRange({
+      start: prefix.length === 0 ? high : Buffer.concat([prefix, high]),
+      end: Buffer.concat([prefix, low]),
+      reverse: true,
+    })) {
+      const entryKey = key.subarray(prefix.length);
+      if (range.before && entryKey.equals(high)) continue;
+      const timeMs = Number(entryKey.readBigUInt64BE(0));
+      if (range.untilMs !== undefined && timeMs > range.untilMs) continue;
+      const stored = range.user === undefined ? value : this.#audit.get(entryKey);
+      if (stored === undefined) continue;
+      const nul = stored.indexOf(0);
+      found.push({
+        timeMs,
+        id: entryKey.toString("hex", 8, AUDIT_KEY_BYTES),
+        user: stored.toString("utf8", 0, nul),
+        json: stored.toString("utf8", nul + 1),
+      });
+      if (found.length >= range.limit) break;
+    }
+    return found;
   }
 
   async ping(): Promise<void> {

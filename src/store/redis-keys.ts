@@ -27,6 +27,10 @@ export interface RedisKeys {
   set(space: SightingSpace | MemberSpace, group: string): string;
   /** String holding one blob. */
   blob(space: BlobSpace, id: string): string;
+  /** Integer counter `name` of a rate-limit scope (a user, a client address): one slot per scope. */
+  counter(scope: string, name: string): string;
+  /** Sorted set (score: time in ms) of the audit entries of one user, or of everyone. */
+  audit(user: string | undefined): string;
 }
 
 /** Builds the key set for a prefix; the prefix may not contain braces (it would capture the hash tag). */
@@ -44,5 +48,7 @@ export function redisKeys(prefix: string): RedisKeys {
     docs: (kind) => `${prefix}:{meta}:doc:${kind}`,
     set: (space, group) => `${prefix}:s:${space}:{${group}}`,
     blob: (space, id) => `${prefix}:b:${space}:{${id}}`,
+    counter: (scope, name) => `${prefix}:c:{${scope}}:${name}`,
+    audit: (user) => (user === undefined ? `${prefix}:a:{*}` : `${prefix}:a:{u:${user}}`),
   };
 }

@@ -12,7 +12,11 @@ import { RCODE_KEY_BYTES, SORT_KEY_BYTES } from "../pdns/record-codec.js";
 import { type RedisKeys, redisKeys } from "./redis-keys.js";
 import { SIGHTING_KEY_BYTES } from "./set-layout.js";
 import type {
+  AuditRange,
+  AuditRetention,
   BlobSpace,
+  CounterSpec,
+  CounterState,
   DocKind,
   EncodedRecord,
   IndexEntry,
@@ -25,6 +29,7 @@ import type {
   SightingSpace,
   SortKeyRange,
   Store,
+  StoredAuditEntry,
   StoredRcode,
   StoredValue,
   WriteBatch,
@@ -47,6 +52,8 @@ interface ScriptCommands {
   /** numberOfKeys, keys…, member counts…, members… (add-members-n.lua). */
   addMembers(...args: Array<string | number | Buffer>): Promise<number>;
   sensorNumbers(numbersKey: string, sequenceKey: string, ...ids: string[]): Promise<number[]>;
+  /** numberOfKeys, keys…, cost, limits…, lifetimes… (take-counters.lua). */
+  takeCounters(...args: Array<string | number>): Promise<[number, number[], number[]]>;
 }
 
 interface ScriptCall<T> {
@@ -83,6 +90,16 @@ function packCalls<T>(groups: Map<string, T[]>, memberOf: (item: T) => Buffer): 
   return calls;
 }
 type ScriptedRedis = Redis & ScriptCommands;
+
+/** An audit entry as a sorted-set member: id (16 hex), user, NUL, JSON (which has no raw NUL). */
+function auditMember(entry: StoredAuditEntry): string {
+  return `${entry.id}${entry.user}\0${entry.json}`;
+}
+
+function parseAuditMember(member: string, timeMs: number): StoredAuditEntry {
+  const nul = member.indexOf("\0", 16);
+  return { timeMs, id: member.slice(0, 16), user: member.slice(16, nul), json: member.slice(nul + 1) };
+}
 type ScriptedPipeline = ReturnType<Redis["pipeline"]> & ScriptCommands;
 
 function lexMin(start: Buffer | undefined): Buffer | string {
@@ -112,6 +129,7 @@ class RedisStore implements Store {
     redis.defineCommand("addMembers", { lua: lua("add-members-n.lua") });
     redis.defineCommand("getMembers", { lua: lua("get-members-n.lua") });
     redis.defineCommand("sensorNumbers", { numberOfKeys: 2, lua: lua("sensor-numbers-2.lua") });
+    redis.defineCommand("takeCounters", { lua: lua("take-counters.lua") });
     this.#redis = redis as ScriptedRedis;
     this.#keys = keys;
   }
@@ -307,6 +325,54 @@ class RedisStore implements Store {
 
   async listDocs(kind: DocKind): Promise<Array<[string, string]>> {
     return Object.entries(await this.#redis.hgetall(this.#keys.docs(kind)));
+  }
+
+  async takeCounters(scope: string, counters: readonly CounterSpec[], cost: number): Promise<CounterState> {
+    const keys = counters.map((counter) => this.#keys.counter(scope, counter.name));
+    const [taken, counts, resetMs] = await this.#redis.takeCounters(
+      keys.length,
+      ...keys,
+      cost,
+      ...counters.map((counter) => (Number.isFinite(counter.limit) ? counter.limit : "inf")),
+      ...counters.map((counter) => Math.max(1, Math.ceil(counter.ttlMs))),
+    );
+    return { taken: taken === 1, counts, resetMs };
+  }
+
+  async appendAudit(entries: readonly StoredAuditEntry[], retention: AuditRetention): Promise<void> {
+    if (entries.length === 0) return;
+    const cutoff = Date.now() - retention.maxAgeMs;
+    const byKey = groupBy(entries, (entry) => this.#keys.audit(entry.user));
+    byKey.set(this.#keys.audit(undefined), [...entries]);
+    const pipeline = this.#redis.pipeline();
+    for (const [key, group] of byKey) {
+      pipeline.zadd(key, ...group.flatMap((entry) => [entry.timeMs, auditMember(entry)]));
+      pipeline.zremrangebyscore(key, "-inf", `(${cutoff}`);
+      pipeline.zremrangebyrank(key, 0, -(retention.maxEntries + 1));
+      // Once a key has seen no entry for the whole retention, every entry in it is too old anyway.
+      pipeline.pexpire(key, Math.max(1, Math.ceil(retention.maxAgeMs)));
+    }
+    await execPipeline(pipeline);
+  }
+
+  async readAudit(range: AuditRange): Promise<StoredAuditEntry[]> {
+    const key = this.#keys.audit(range.user);
+    const max = range.before?.timeMs ?? range.untilMs ?? "+inf";
+    const min = range.sinceMs ?? "-inf";
+    const found: StoredAuditEntry[] = [];
+    // Entries of the cursor's own millisecond that are not older than it come first: skip them.
+    const page = range.limit + 16;
+    for (let offset = 0; found.length < range.limit; offset += page) {
+      const flat = await this.#redis.zrevrangebyscore(key, max, min, "WITHSCORES", "LIMIT", offset, page);
+      for (let i = 0; i < flat.length && found.length < range.limit; i += 2) {
+        const entry = parseAuditMember(flat[i] as string, Number(flat[i + 1]));
+        const before = range.before;
+        if (before && entry.timeMs === before.timeMs && entry.id >= before.id) continue;
+        found.push(entry);
+      }
+      if (flat.length < page * 2) break;
+    }
+    return found;
   }
 
   async ping(): Promise<void> {

@@ -72,8 +72,50 @@ export interface SensorLines {
   lines: number;
 }
 
-/** Collections of small JSON documents (users, tokens, ...). */
-export type DocKind = "user" | "token";
+/** Collections of small JSON documents (users, tokens, when each token was last used, signing keys). */
+export type DocKind = "user" | "token" | "token-use" | "signing-key";
+
+/** One counter of a `takeCounters` call: its name within the scope, its limit and its lifetime. */
+export interface CounterSpec {
+  name: string;
+  /** The call is refused when the counter already holds this much (Infinity: never refused). */
+  limit: number;
+  /** Lifetime from the counter's first increment (a fixed window). */
+  ttlMs: number;
+}
+
+/** What a `takeCounters` call found or left: per counter, its value and the time until it resets. */
+export interface CounterState {
+  /** False when some counter was at its limit; nothing was then added. */
+  taken: boolean;
+  counts: number[];
+  resetMs: number[];
+}
+
+/** One audit entry as the store keeps it: ordered by time then id, filed under its user. */
+export interface StoredAuditEntry {
+  timeMs: number;
+  /** 16 hex digits, unique per entry: orders entries of the same millisecond. */
+  id: string;
+  user: string;
+  json: string;
+}
+
+/** Where an audit read starts (exclusive, newest first) and what it keeps. */
+export interface AuditRange {
+  user?: string | undefined;
+  sinceMs?: number | undefined;
+  untilMs?: number | undefined;
+  /** Resume strictly after (older than) this entry. */
+  before?: { timeMs: number; id: string } | undefined;
+  limit: number;
+}
+
+/** How much audit history is kept: entries older than `maxAgeMs` go, and the oldest beyond `maxEntries`. */
+export interface AuditRetention {
+  maxAgeMs: number;
+  maxEntries: number;
+}
 
 /**
  * Sighting sets: per group, members of `<fixed-length key><observation value>` merged like records
@@ -148,6 +190,17 @@ export interface Store {
   putDoc(kind: DocKind, id: string, json: string): Promise<void>;
   deleteDoc(kind: DocKind, id: string): Promise<boolean>;
   listDocs(kind: DocKind): Promise<Array<[id: string, json: string]>>;
+  /**
+   * Atomically, for counters that all belong to `scope` (a user, a client address): when every counter
+   * is below its limit, adds `cost` to each (starting a counter's lifetime when it is new); otherwise
+   * changes nothing. Either way answers each counter's value and time to reset. Shared by every process
+   * on the same Redis; on the embedded store, held by this process (and kept across restarts).
+   */
+  takeCounters(scope: string, counters: readonly CounterSpec[], cost: number): Promise<CounterState>;
+  /** Appends audit entries and drops what `retention` no longer keeps. */
+  appendAudit(entries: readonly StoredAuditEntry[], retention: AuditRetention): Promise<void>;
+  /** Audit entries newest first, of one user or everyone, within the range. */
+  readAudit(range: AuditRange): Promise<StoredAuditEntry[]>;
   /** Throws when the store cannot be reached. */
   ping(): Promise<void>;
   close(): Promise<void>;

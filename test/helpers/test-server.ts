@@ -1,17 +1,18 @@
 /**
  * A real server on a loopback socket over a fresh store of one backend, with the real CLI pointed at the
- * same store, and an analyst (`alice`) and a sensor (`probe`) user with a token each.
+ * same store, and an admin (`root`), an analyst (`alice`) and a sensor (`probe`) user with a token each.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadConfig } from "../../src/config.js";
+import { type ConfigKey, loadConfig } from "../../src/config.js";
 import { startServer } from "../../src/server.js";
 import { deleteRedisPrefix, REDIS_URL, uniquePrefix } from "./backends.js";
 import { type CliResult, runCli } from "./cli.js";
 
 export interface TestServer {
   base: string;
+  adminToken: string;
   analystToken: string;
   sensorToken: string;
   /** Runs the CLI on this server's store; throws with its stderr when it fails. */
@@ -19,7 +20,13 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(backend: "lmdb" | "redis"): Promise<TestServer> {
+/** Settings for the server beyond the store (flag names as in config.ts, values as on the command line). */
+export type ServerSettings = Partial<Record<ConfigKey, string>>;
+
+export async function startTestServer(
+  backend: "lmdb" | "redis",
+  settings: ServerSettings = {},
+): Promise<TestServer> {
   let env: Record<string, string>;
   let cleanup: () => Promise<void>;
   if (backend === "lmdb") {
@@ -31,16 +38,18 @@ export async function startTestServer(backend: "lmdb" | "redis"): Promise<TestSe
     env = { PDNS_PSSL_STORE: REDIS_URL, PDNS_PSSL_KEY_PREFIX: prefix };
     cleanup = () => deleteRedisPrefix(prefix);
   }
-  const server = await startServer(loadConfig({ listen: "127.0.0.1:0" }, env));
+  const server = await startServer(loadConfig({ listen: "127.0.0.1:0", ...settings }, env));
   const cli = async (...args: string[]) => {
     const result = await runCli(args, env);
     if (result.code !== 0) throw new Error(`pdns-pssl ${args.join(" ")} failed: ${result.stderr}`);
     return result;
   };
+  await cli("users", "add", "root", "--role", "admin");
   await cli("users", "add", "alice", "--role", "analyst");
   await cli("users", "add", "probe", "--role", "sensor");
   return {
     base: `http://127.0.0.1:${server.port}`,
+    adminToken: (await cli("tokens", "create", "root", "--name", "test")).stdout.trim(),
     analystToken: (await cli("tokens", "create", "alice", "--name", "test")).stdout.trim(),
     sensorToken: (await cli("tokens", "create", "probe")).stdout.trim(),
     cli,

@@ -11,10 +11,10 @@ import { parseQueryValue } from "../../pdns/query-value.js";
 import { cursorOf, decodeObservation, decodeRcodeKey, sortKeyOfCursor } from "../../pdns/record-codec.js";
 import { firstRecords, queryRecords, type RecordQuery } from "../../pdns/record-query.js";
 import type { Store } from "../../store/types.js";
-import type { AuthVariables } from "../auth-middleware.js";
 import { badRequest } from "../errors.js";
 import { chunkedResponse, joinLines, NDJSON } from "../ndjson-response.js";
-import { pathRemainder } from "../request-value.js";
+import { noteResults, type RequestEnv, resultsMax, streamOutcomeReporter } from "../request-env.js";
+import { queryValue } from "../request-value.js";
 
 export interface PdnsRouteOptions {
   store: Store;
@@ -40,10 +40,10 @@ function pageSizeOf(header: string | undefined, max: number): number | undefined
 
 export function circlPdnsRoutes(options: PdnsRouteOptions) {
   const { store, origin } = options;
-  const app = new Hono<{ Variables: AuthVariables }>();
+  const app = new Hono<RequestEnv>();
 
   app.get("/query/*", async (c) => {
-    const query = queryFor(pathRemainder(c.req.url, "/pdns/query/"));
+    const query = queryFor(queryValue(c, "/pdns/query/"));
     const rrtypeHeader = c.req.header("dribble-filter-rrtype");
     if (rrtypeHeader !== undefined) {
       query.rrtype = rrtypeFromText(rrtypeHeader.trim());
@@ -54,22 +54,27 @@ export function circlPdnsRoutes(options: PdnsRouteOptions) {
       query.after = sortKeyOfCursor(cursor.trim());
       if (!query.after) throw badRequest("dribble-paginate-cursor is not a cursor this server issued");
     }
-    const pageSize = pageSizeOf(c.req.header("dribble-paginate-count"), options.maxPageSize);
+    const requested = pageSizeOf(c.req.header("dribble-paginate-count"), options.maxPageSize);
+    // A user's result limit turns an answer into pages of that size: the cursor leads to the rest.
+    const max = resultsMax(c);
+    const pageSize = max !== undefined && (requested === undefined || requested > max) ? max : requested;
     const headers: Record<string, string> = { "content-type": NDJSON };
     if (pageSize === undefined) {
       return chunkedResponse(
         joinLines(queryRecords(store, query), (r) => cofLine(r, origin)),
         headers,
+        streamOutcomeReporter(c),
       );
     }
     const page = await firstRecords(store, query, pageSize);
     const last = page.records[page.records.length - 1];
     if (page.more && last) headers["x-dribble-cursor"] = cursorOf(last.sortKey);
+    noteResults(c, page.records.length);
     return c.body(page.records.map((r) => cofLine(r, origin)).join(""), 200, headers);
   });
 
   app.get("/rcodes/*", async (c) => {
-    const raw = pathRemainder(c.req.url, "/pdns/rcodes/");
+    const raw = queryValue(c, "/pdns/rcodes/");
     const value = parseQueryValue(raw);
     if (value?.kind !== "name") throw badRequest(`not a domain name: ${JSON.stringify(raw.slice(0, 100))}`);
     const lines = (await store.listRcodes(value.name)).map(({ key, value: stored }) => {
@@ -84,6 +89,7 @@ export function circlPdnsRoutes(options: PdnsRouteOptions) {
         count: obs.count,
       })}\n`;
     });
+    noteResults(c, lines.length);
     return c.body(lines.join(""), 200, { "content-type": NDJSON });
   });
 

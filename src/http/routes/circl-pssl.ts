@@ -14,8 +14,8 @@ import {
 } from "../../pssl/pssl-query.js";
 import type { StoredCertificate } from "../../pssl/stored-certificate.js";
 import type { Store } from "../../store/types.js";
-import type { AuthVariables } from "../auth-middleware.js";
-import { tryPathRemainder } from "../request-value.js";
+import { noteResults, type RequestEnv } from "../request-env.js";
+import { tryQueryValue } from "../request-value.js";
 
 export interface PsslRouteOptions {
   store: Store;
@@ -84,14 +84,11 @@ export function blockAddresses(raw: string, maxCidrPrefix: number): string[] | {
 
 export function circlPsslRoutes(options: PsslRouteOptions, { legacy }: { legacy: boolean }) {
   const { store } = options;
-  const app = new Hono<{ Variables: AuthVariables }>();
+  const app = new Hono<RequestEnv>();
   const prefix = legacy ? "/pssl" : "/v2pssl";
 
   app.get("/query/*", async (c) => {
-    const addresses = blockAddresses(
-      tryPathRemainder(c.req.url, `${prefix}/query/`) ?? "",
-      options.maxCidrPrefix,
-    );
+    const addresses = blockAddresses(tryQueryValue(c, `${prefix}/query/`) ?? "", options.maxCidrPrefix);
     if (!Array.isArray(addresses)) return plain400(c, addresses.error);
     const seen = new Map<string, string[]>();
     for (const ip of addresses) {
@@ -109,26 +106,35 @@ export function circlPsslRoutes(options: PsslRouteOptions, { legacy }: { legacy:
       }
       answer[ip] = { certificates: sha1s, subjects };
     }
+    noteResults(
+      c,
+      [...seen.values()].reduce((sum, sha1s) => sum + sha1s.length, 0),
+    );
     return c.json(answer);
   });
 
   if (legacy) return app;
 
   app.get("/cquery/*", async (c) => {
-    const raw = fingerprintText(tryPathRemainder(c.req.url, `${prefix}/cquery/`));
+    const raw = fingerprintText(tryQueryValue(c, `${prefix}/cquery/`));
     if (raw === undefined) return plain400(c, BAD_FINGERPRINT);
     const sha1 = await resolveCertificateId(store, raw);
-    if (sha1 === undefined) return c.json({ certificate: raw, seen: [], hits: 0 });
+    if (sha1 === undefined) {
+      noteResults(c, 0);
+      return c.json({ certificate: raw, seen: [], hits: 0 });
+    }
     const seen = await distinctAddressesOf(store, sha1);
+    noteResults(c, seen.length);
     return c.json({ certificate: sha1, seen, hits: seen.length });
   });
 
   app.get("/cfetch/*", async (c) => {
-    const raw = fingerprintText(tryPathRemainder(c.req.url, `${prefix}/cfetch/`));
+    const raw = fingerprintText(tryQueryValue(c, `${prefix}/cfetch/`));
     if (raw === undefined) return plain400(c, BAD_FINGERPRINT);
     const sha1 = await resolveCertificateId(store, raw);
     const document = sha1 === undefined ? undefined : (await certificateDocuments(store, [sha1])).get(sha1);
     if (!sha1 || !document) return plain400(c, "Not existing certificate");
+    noteResults(c, 1);
     return c.json(cfetchAnswer(sha1, document));
   });
 

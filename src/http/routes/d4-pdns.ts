@@ -2,15 +2,15 @@
  * The routes of the D4 project's passive DNS server, as a drop-in replacement without its limits
  * (every rrtype, no 200-member cliff): `/query/<q>`, `/fquery/<q>` and `/info`.
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { cofLine } from "../../pdns/cof.js";
 import { parseQueryValue, type QueryValue } from "../../pdns/query-value.js";
 import { type DecodedRecord, queryRecords } from "../../pdns/record-query.js";
 import type { IndexRef, Store } from "../../store/types.js";
-import type { AuthVariables } from "../auth-middleware.js";
 import { badRequest } from "../errors.js";
-import { chunkedResponse, joinLines, NDJSON } from "../ndjson-response.js";
-import { pathRemainder } from "../request-value.js";
+import { chunkedResponse, joinLines, limitChunks, NDJSON } from "../ndjson-response.js";
+import { type RequestEnv, resultsMax, streamOutcomeReporter } from "../request-env.js";
+import { queryValue } from "../request-value.js";
 
 export interface D4RouteOptions {
   store: Store;
@@ -18,8 +18,8 @@ export interface D4RouteOptions {
   version: string;
 }
 
-function queryValueOf(url: string, prefix: string): QueryValue {
-  const raw = pathRemainder(url, prefix);
+function queryValueOf(c: Context<RequestEnv>, prefix: string): QueryValue {
+  const raw = queryValue(c, prefix);
   const value = parseQueryValue(raw);
   if (!value) throw badRequest(`not a domain name or an IP address: ${JSON.stringify(raw.slice(0, 100))}`);
   return value;
@@ -43,27 +43,29 @@ async function* recordsOfNamesPointingTo(store: Store, ref: IndexRef): AsyncGene
 
 export function d4PdnsRoutes(options: D4RouteOptions) {
   const { store, origin } = options;
-  const app = new Hono<{ Variables: AuthVariables }>();
+  const app = new Hono<RequestEnv>();
   const headers = { "content-type": NDJSON };
 
   app.get("/query/*", (c) => {
-    const value = queryValueOf(c.req.url, "/query/");
+    const value = queryValueOf(c, "/query/");
     const records =
       value.kind === "ip"
         ? recordsOfNamesPointingTo(store, refOf(value))
         : queryRecords(store, { owner: value.name });
     return chunkedResponse(
-      joinLines(records, (r) => cofLine(r, origin)),
+      joinLines(limitChunks(records, resultsMax(c)), (r) => cofLine(r, origin)),
       headers,
+      streamOutcomeReporter(c),
     );
   });
 
   app.get("/fquery/*", (c) => {
-    const value = queryValueOf(c.req.url, "/fquery/");
+    const value = queryValueOf(c, "/fquery/");
     const records = queryRecords(store, { pointingTo: refOf(value) });
     return chunkedResponse(
-      joinLines(records, (r) => cofLine(r, origin)),
+      joinLines(limitChunks(records, resultsMax(c)), (r) => cofLine(r, origin)),
       headers,
+      streamOutcomeReporter(c),
     );
   });
 

@@ -18,9 +18,9 @@ import {
   type Seen,
 } from "../../pssl/pssl-query.js";
 import type { Store } from "../../store/types.js";
-import type { AuthVariables } from "../auth-middleware.js";
 import { badRequest } from "../errors.js";
-import { pathRemainder } from "../request-value.js";
+import { noteResults, type RequestEnv } from "../request-env.js";
+import { queryValue } from "../request-value.js";
 import { blockAddresses, type PsslRouteOptions, subjectOf } from "./circl-pssl.js";
 
 /** Most entries one answer lists; `truncated` says when more exist. */
@@ -36,10 +36,10 @@ async function certificateId(store: Store, raw: string): Promise<string> {
 
 export function psslExtendedRoutes(options: PsslRouteOptions) {
   const { store } = options;
-  const app = new Hono<{ Variables: AuthVariables }>();
+  const app = new Hono<RequestEnv>();
 
   app.get("/sightings/*", async (c) => {
-    const addresses = blockAddresses(pathRemainder(c.req.url, "/v2pssl/sightings/"), options.maxCidrPrefix);
+    const addresses = blockAddresses(queryValue(c, "/v2pssl/sightings/"), options.maxCidrPrefix);
     if (!Array.isArray(addresses)) throw badRequest(addresses.error);
     const answer: Record<string, unknown[]> = {};
     for (const ip of addresses) {
@@ -47,12 +47,17 @@ export function psslExtendedRoutes(options: PsslRouteOptions) {
       if (seen.length > 0)
         answer[ip] = seen.map((s) => ({ certificate: s.sha1, port: s.port, ...seenJson(s) }));
     }
+    noteResults(
+      c,
+      Object.values(answer).reduce((sum, list) => sum + list.length, 0),
+    );
     return c.json(answer);
   });
 
   app.get("/csightings/*", async (c) => {
-    const sha1 = await certificateId(store, pathRemainder(c.req.url, "/v2pssl/csightings/"));
+    const sha1 = await certificateId(store, queryValue(c, "/v2pssl/csightings/"));
     const seen = await addressesOf(store, sha1, MAX_ENTRIES + 1);
+    noteResults(c, Math.min(seen.length, MAX_ENTRIES));
     return c.json({
       certificate: sha1,
       sightings: seen.slice(0, MAX_ENTRIES).map((s) => ({ ip: s.ip, port: s.port, ...seenJson(s) })),
@@ -62,10 +67,11 @@ export function psslExtendedRoutes(options: PsslRouteOptions) {
 
   for (const kind of ["ja3", "ja3s"] as const) {
     app.get(`/${kind}/*`, async (c) => {
-      const digest = pathRemainder(c.req.url, `/v2pssl/${kind}/`).toLowerCase();
+      const digest = queryValue(c, `/v2pssl/${kind}/`).toLowerCase();
       if (!/^[0-9a-f]{32}$/.test(digest))
         throw badRequest(`expected a ${kind.toUpperCase()} MD5 digest in hex`);
       const { text, sightings } = await fingerprintSightings(store, kind, digest, MAX_ENTRIES + 1);
+      noteResults(c, Math.min(sightings.length, MAX_ENTRIES));
       return c.json({
         [kind]: digest,
         string: text ?? null,
@@ -81,7 +87,7 @@ export function psslExtendedRoutes(options: PsslRouteOptions) {
   }
 
   app.get("/csearch/*", async (c) => {
-    const raw = pathRemainder(c.req.url, "/v2pssl/csearch/").toLowerCase();
+    const raw = queryValue(c, "/v2pssl/csearch/").toLowerCase();
     const under = raw.startsWith("*.");
     const name = normalizeName(under ? raw.slice(2) : raw);
     if (name === undefined || name.includes("*")) {
@@ -90,6 +96,7 @@ export function psslExtendedRoutes(options: PsslRouteOptions) {
     if (under && !name.includes(".")) throw badRequest("*.<domain> needs a domain of two labels or more");
     const sha1s = await certificatesNamed(store, under ? `*.${name}` : name, MAX_ENTRIES + 1);
     const documents = await certificateDocuments(store, sha1s.slice(0, MAX_ENTRIES));
+    noteResults(c, Math.min(sha1s.length, MAX_ENTRIES));
     return c.json({
       query: under ? `*.${name}` : name,
       certificates: sha1s.slice(0, MAX_ENTRIES).map((sha1) => {
