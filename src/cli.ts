@@ -1,8 +1,11 @@
 #!/usr/bin/env node
-/** The `pdns-pssl` command line: serve, ingest (passivedns, ja3-jl, eve), users and tokens. */
+/** The `pdns-pssl` command line: serve, ingest (passivedns, ja3-jl, eve), and administration. */
 import { availableParallelism } from "node:os";
 import { Command, Option } from "commander";
-import { AccountError, Accounts, ROLES, type Role } from "./auth/accounts.js";
+import { AuditCursorError } from "./audit/audit-log.js";
+import { TimeBoundError } from "./audit/time-bound.js";
+import { AccountError } from "./auth/accounts.js";
+import { registerAccountCommands, UsageError } from "./cli/account-commands.js";
 import { progressReporter } from "./cli/progress.js";
 import { type Config, ConfigError, type ConfigKey, loadConfig } from "./config.js";
 import { type IngestSummary, ingestPassiveDns } from "./ingest/ingest-passivedns.js";
@@ -27,10 +30,14 @@ function configOf(command: Command, extra: Partial<Record<ConfigKey, string>> = 
   return loadConfig({ store: opts.store, dataDir: opts.dataDir, keyPrefix: opts.keyPrefix, ...extra });
 }
 
-async function withStore<T>(command: Command, action: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(configOf(command));
+async function withStore<T>(
+  command: Command,
+  action: (store: Store, config: Config) => Promise<T>,
+): Promise<T> {
+  const config = configOf(command);
+  const store = await openStore(config);
   try {
-    return await action(store);
+    return await action(store, config);
   } finally {
     await store.close();
   }
@@ -43,6 +50,29 @@ program
   .option("--origin <uri>", "COF origin field of every record (env PDNS_PSSL_ORIGIN)")
   .option("--max-page-size <n>", "largest dribble-paginate-count accepted (env PDNS_PSSL_MAX_PAGE_SIZE)")
   .option("--pssl-max-cidr <prefixlen>", "widest IPv4 block a pssl query takes (env PDNS_PSSL_PSSL_MAX_CIDR)")
+  .option(
+    "--default-daily <n>",
+    "queries per UTC day for users without their own (or unlimited, the default)",
+  )
+  .option("--default-burst-size <n>", "queries per burst window for users without their own (or unlimited)")
+  .option("--default-burst-window <seconds>", "the default burst window (default 60)")
+  .option("--default-results-max <n>", "records per query for users without their own (or unlimited)")
+  .option("--audit-retention-days <days>", "audit entries older than this are dropped (default 30)")
+  .option("--audit-max-entries <n>", "audit entries kept at most (default 1000000)")
+  .option("--auth-failure-limit <n>", "failed authentications per address before it is refused (default 10)")
+  .option(
+    "--auth-failure-window <seconds>",
+    "how long failures count and a refused address waits (default 300)",
+  )
+  .option("--trust-proxy <bool>", "take the client address from X-Forwarded-For (default false)")
+  .option("--jwt-ttl <seconds>", "default lifetime of JWTs from POST /auth/token (default 900)")
+  .option("--jwt-max-ttl <seconds>", "longest lifetime a JWT may be asked for (default 3600)")
+  .option("--idp-issuer <iss>", "trust JWTs of this external identity provider (issuer)")
+  .option("--idp-audience <aud>", "the audience the identity provider's JWTs must name")
+  .option("--idp-jwks-url <url>", "where the identity provider publishes its keys")
+  .option("--idp-user-claim <claim>", "the claim holding the user name (default sub)")
+  .option("--idp-role-claim <claim>", "the claim holding the role, a string or a list (default role)")
+  .option("--idp-algorithms <list>", "accepted signing algorithms (default RS256,ES256,EdDSA)")
   .action(async (opts: Partial<Record<ConfigKey, string>>, command: Command) => {
     const server = await startServer(configOf(command, opts));
     const stop = async (signal: string) => {
@@ -159,66 +189,16 @@ function formatSummary(s: IngestSummary): string {
   return `${lines.join("\n")}\n`;
 }
 
-const users = program.command("users").description("manage users");
-users
-  .command("add")
-  .argument("<name>")
-  .addOption(new Option("--role <role>", "role").choices([...ROLES]).default("analyst"))
-  .action(async (name: string, opts: { role: Role }, command: Command) => {
-    await withStore(command, async (store) => {
-      await new Accounts(store).addUser(name, opts.role);
-      process.stdout.write(`user ${name} added with role ${opts.role}\n`);
-    });
-  });
-users
-  .command("list")
-  .option("--json", "print JSON")
-  .action(async (opts: { json?: boolean }, command: Command) => {
-    await withStore(command, async (store) => {
-      const list = await new Accounts(store).listUsers();
-      if (opts.json) process.stdout.write(`${JSON.stringify(list)}\n`);
-      else
-        for (const u of list) process.stdout.write(`${u.name}\t${u.role}${u.disabled ? "\tdisabled" : ""}\n`);
-    });
-  });
-
-const tokens = program.command("tokens").description("manage API tokens");
-tokens
-  .command("create")
-  .description("create a token; prints only the token (shown once)")
-  .argument("<user>")
-  .option("--name <label>", "label to recognise the token by")
-  .action(async (user: string, opts: { name?: string }, command: Command) => {
-    await withStore(command, async (store) => {
-      const created = await new Accounts(store).createToken(user, opts.name);
-      process.stdout.write(`${created.token}\n`);
-      process.stderr.write(`token id ${created.id} created for ${user}; it is shown only this once\n`);
-    });
-  });
-tokens
-  .command("list")
-  .argument("<user>")
-  .option("--json", "print JSON")
-  .action(async (user: string, opts: { json?: boolean }, command: Command) => {
-    await withStore(command, async (store) => {
-      const list = await new Accounts(store).listTokens(user);
-      if (opts.json) process.stdout.write(`${JSON.stringify(list)}\n`);
-      else for (const t of list) process.stdout.write(`${t.id}\t${t.label ?? ""}\t${t.createdAt}\n`);
-    });
-  });
-tokens
-  .command("revoke")
-  .argument("<user>")
-  .argument("<token-id>")
-  .action(async (user: string, id: string, _opts: unknown, command: Command) => {
-    await withStore(command, async (store) => {
-      await new Accounts(store).revokeToken(user, id);
-      process.stdout.write(`token ${id} of ${user} revoked\n`);
-    });
-  });
+registerAccountCommands(program, withStore);
 
 program.parseAsync().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof AccountError) {
+  if (
+    error instanceof ConfigError ||
+    error instanceof AccountError ||
+    error instanceof UsageError ||
+    error instanceof TimeBoundError ||
+    error instanceof AuditCursorError
+  ) {
     process.stderr.write(`pdns-pssl: ${error.message}\n`);
     process.exit(2);
   }

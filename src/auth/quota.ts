@@ -94,9 +94,12 @@ export class RateLimiter {
     const daily = quota.daily === null ? undefined : standing(at++);
     const burst = quota.burstSize === null ? undefined : standing(at++);
     if (state.taken || cost === 0) return { allowed: state.taken || cost === 0, daily, burst };
-    const exhausted = [daily, burst].filter((s): s is LimitStanding => s !== undefined && s.remaining === 0);
-    const waitUntil = Math.max(...exhausted.map((s) => s.reset));
-    return { allowed: false, daily, burst, retryAfter: Math.max(1, waitUntil - Math.floor(now / 1000)) };
+    // Wait for the latest reset among the counters that are full.
+    let waitMs = 0;
+    counters.forEach((counter, i) => {
+      if ((state.counts[i] ?? 0) >= counter.limit) waitMs = Math.max(waitMs, state.resetMs[i] ?? 0);
+    });
+    return { allowed: false, daily, burst, retryAfter: Math.max(1, Math.ceil(waitMs / 1000)) };
   }
 }
 

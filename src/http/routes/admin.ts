@@ -6,17 +6,12 @@
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { AuditCursorError, type AuditLog } from "../../audit/audit-log.js";
-import {
-  AccountError,
-  type Accounts,
-  type Quota,
-  ROLES,
-  type TokenInfo,
-  type User,
-} from "../../auth/accounts.js";
+import { parseTimeBound, TimeBoundError } from "../../audit/time-bound.js";
+import { tokenJson, userJson } from "../../auth/account-json.js";
+import { AccountError, type Accounts, type Quota, ROLES, type User } from "../../auth/accounts.js";
 import { parseDuration } from "../../auth/duration.js";
 import type { JwtService } from "../../auth/jwt.js";
-import { type EffectiveQuota, effectiveQuota } from "../../auth/quota.js";
+import type { EffectiveQuota } from "../../auth/quota.js";
 import { ApiError, badRequest } from "../errors.js";
 import { describeIssues, jsonBody } from "../json-body.js";
 import { noteQueryValue, noteResults, type RequestEnv } from "../request-env.js";
@@ -62,64 +57,6 @@ const auditQuerySchema = z.strictObject({
   cursor: z.string().optional(),
 });
 
-/** A quota as the API shows it (snake_case; an absent field means the server default). */
-export function quotaJson(quota: Quota) {
-  return {
-    ...(quota.daily === undefined ? {} : { daily: quota.daily }),
-    ...(quota.burstSize === undefined ? {} : { burst_size: quota.burstSize }),
-    ...(quota.burstWindow === undefined ? {} : { burst_window: quota.burstWindow }),
-    ...(quota.resultsMax === undefined ? {} : { results_max: quota.resultsMax }),
-  };
-}
-
-function limitsJson(limits: EffectiveQuota) {
-  return {
-    daily: limits.daily,
-    burst_size: limits.burstSize,
-    burst_window: limits.burstWindow,
-    results_max: limits.resultsMax,
-  };
-}
-
-export function userJson(user: User, defaults: EffectiveQuota) {
-  return {
-    name: user.name,
-    role: user.role,
-    disabled: user.disabled,
-    created_at: user.createdAt,
-    quota: quotaJson(user.quota),
-    limits: limitsJson(effectiveQuota(user.quota, defaults)),
-  };
-}
-
-export function tokenJson(token: TokenInfo) {
-  return {
-    id: token.id,
-    label: token.label,
-    created_at: token.createdAt,
-    expires_at: token.expiresAt ?? null,
-    last_used_at: token.lastUsedAt ?? null,
-  };
-}
-
-/**
- * A time bound: epoch seconds, an RFC 3339 time, or a negative number of seconds before now (as
- * DNSDB's time fences). Undefined when absent.
- */
-export function parseTimeBound(text: string | undefined, name: string, now = Date.now()): number | undefined {
-  if (text === undefined || text.trim() === "") return undefined;
-  const value = text.trim();
-  if (/^-?[0-9]{1,12}$/.test(value)) {
-    const seconds = Number(value);
-    return seconds < 0 ? now + seconds * 1000 : seconds * 1000;
-  }
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms) || !/^\d{4}-\d{2}-\d{2}/.test(value)) {
-    throw badRequest(`${name} must be epoch seconds, an RFC 3339 time or negative seconds before now`);
-  }
-  return ms;
-}
-
 /** An AccountError as the HTTP status that fits it. */
 function accountFailure(error: AccountError): ApiError {
   const status = {
@@ -139,6 +76,15 @@ async function accountCall<T>(call: () => Promise<T>): Promise<T> {
     return await call();
   } catch (error) {
     if (error instanceof AccountError) throw accountFailure(error);
+    throw error;
+  }
+}
+
+function timeBound(text: string | undefined, name: string): number | undefined {
+  try {
+    return parseTimeBound(text, name);
+  } catch (error) {
+    if (error instanceof TimeBoundError) throw badRequest(error.message);
     throw error;
   }
 }
@@ -249,8 +195,8 @@ export function adminRoutes(options: AdminRouteOptions) {
     try {
       const page = await audit.read({
         user: query.user,
-        sinceMs: parseTimeBound(query.since, "since"),
-        untilMs: parseTimeBound(query.until, "until"),
+        sinceMs: timeBound(query.since, "since"),
+        untilMs: timeBound(query.until, "until"),
         limit: query.limit,
         cursor: query.cursor,
       });
