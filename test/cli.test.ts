@@ -96,4 +96,67 @@ describe("pdns-pssl command line", () => {
     const duplicate = await runCli(["users", "add", "carol"], env);
     expect(duplicate.code).not.toBe(0);
   });
+
+  it("manages a user's role, state, tokens with expiry, quota, and deletion", async () => {
+    const run = async (...args: string[]) => {
+      const result = await runCli(args, env);
+      if (result.code !== 0) throw new Error(`${args.join(" ")}: ${result.stderr}`);
+      return result.stdout;
+    };
+    await run("users", "add", "dave", "--role", "sensor");
+    await run("users", "set", "dave", "--role", "analyst", "--disable");
+    const created = await runCli(["tokens", "create", "dave", "--expires-in", "2h"], env);
+    expect(created.stderr).toMatch(/expiring \d{4}-\d{2}-\d{2}T/);
+    const [token] = JSON.parse(await run("tokens", "list", "dave", "--json"));
+    const expiresIn = Date.parse(token.expires_at) - Date.now();
+    expect(expiresIn).toBeGreaterThan(7_000_000);
+    expect(expiresIn).toBeLessThanOrEqual(7_200_000);
+    expect(token.last_used_at).toBeNull();
+
+    await run("quotas", "set", "dave", "--daily", "500", "--burst-size", "unlimited");
+    await run("quotas", "set", "dave", "--results-max", "20");
+    expect(JSON.parse(await run("quotas", "show", "dave"))).toEqual({
+      quota: { daily: 500, burst_size: null, results_max: 20 },
+      limits: { daily: 500, burst_size: null, burst_window: 60, results_max: 20 },
+    });
+    await run("quotas", "set", "dave", "--daily", "default");
+    expect(JSON.parse(await run("quotas", "show", "dave")).quota).toEqual({
+      burst_size: null,
+      results_max: 20,
+    });
+    const shown = JSON.parse(await run("users", "show", "dave"));
+    expect(shown).toMatchObject({
+      name: "dave",
+      role: "analyst",
+      disabled: true,
+      tokens: [{ id: token.id }],
+    });
+    await run("quotas", "clear", "dave");
+    expect(JSON.parse(await run("quotas", "show", "dave")).quota).toEqual({});
+
+    const badLimit = await runCli(["quotas", "set", "dave", "--daily", "lots"], env);
+    expect(badLimit.code).toBe(2);
+    expect(badLimit.stderr.trim()).toBe(
+      "pdns-pssl: --daily: expected a positive integer, unlimited or default",
+    );
+
+    await run("users", "delete", "dave");
+    expect((await runCli(["users", "show", "dave"], env)).code).toBe(2);
+    expect(
+      JSON.parse(await run("users", "list", "--json")).map((u: { name: string }) => u.name),
+    ).not.toContain("dave");
+  });
+
+  it("keeps the last enabled admin, and reads an empty audit log", async () => {
+    await runCli(["users", "add", "boss", "--role", "admin"], env);
+    const demote = await runCli(["users", "set", "boss", "--role", "analyst"], env);
+    expect(demote.code).toBe(2);
+    expect(demote.stderr).toMatch(/last enabled admin/);
+    const audit = await runCli(["audit", "--since", "-3600", "--json"], env);
+    expect(audit.code).toBe(0);
+    expect(audit.stdout).toBe("");
+    const badSince = await runCli(["audit", "--since", "yesterday"], env);
+    expect(badSince.code).toBe(2);
+    expect(badSince.stderr).toMatch(/--since must be epoch seconds/);
+  });
 });

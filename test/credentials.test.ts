@@ -38,6 +38,26 @@ describe("parseCredentials", () => {
     expect(parseCredentials({ authorization: `  ${TOKEN} ` })).toEqual({ kind: "token", token: TOKEN });
   });
 
+  it("reads a Bearer JWT (three base64url parts, the last may be empty)", () => {
+    const jwt = "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJhbGljZSJ9.c2ln";
+    expect(parseCredentials({ authorization: `Bearer ${jwt}` })).toEqual({ kind: "bearer", jwt });
+    expect(parseCredentials({ authorization: `bearer ${jwt}` })).toEqual({ kind: "bearer", jwt });
+    expect(parseCredentials({ authorization: "Bearer eyJhbGciOiJub25lIn0.e30." })).toEqual({
+      kind: "bearer",
+      jwt: "eyJhbGciOiJub25lIn0.e30.",
+    });
+    for (const bad of [
+      "Bearer",
+      "Bearer abc",
+      "Bearer a.b",
+      "Bearer a.b.c.d",
+      "Bearer a b.c.d",
+      "Bearer a.b.c!",
+    ]) {
+      expect(parseCredentials({ authorization: bad }), bad).toBeUndefined();
+    }
+  });
+
   it("reads X-API-Key, as dnsdbq sends it", () => {
     expect(parseCredentials({ apiKey: TOKEN })).toEqual({ kind: "token", token: TOKEN });
     expect(parseCredentials({ authorization: null, apiKey: TOKEN })).toEqual({ kind: "token", token: TOKEN });
