@@ -84,6 +84,7 @@ export async function startServer(config: Config): Promise<{ close(): Promise<vo
     }),
     audit,
     defaultQuota: defaultQuotaOf(config),
+    jwtTtlSeconds: config.jwtTtl,
     config,
     version: VERSION,
     log,

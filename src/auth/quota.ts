@@ -86,8 +86,14 @@ export class RateLimiter {
       const limit = (counters[i] as { limit: number }).limit;
       const used = state.counts[i] ?? 0;
       const resetMs = state.resetMs[i] ?? 0;
-      // A counter nobody has started yet resets a full lifetime after its first use.
-      const reset = used === 0 ? (counters[i] as { ttlMs: number }).ttlMs + now : now + resetMs;
+      // The day's counter resets at midnight, whenever the store started its lifetime; a counter nobody
+      // has started yet resets a full lifetime after its first use.
+      const reset =
+        quota.daily !== null && i === 0
+          ? dayEnd
+          : used === 0
+            ? (counters[i] as { ttlMs: number }).ttlMs + now
+            : now + resetMs;
       return { limit, used, remaining: Math.max(0, limit - used), reset: Math.ceil(reset / 1000) };
     };
     let at = 0;

@@ -2,8 +2,9 @@
  * The HTTP application: every route with the access policy it declares, and the one place errors
  * become responses.
  */
+
+import { randomUUID } from "node:crypto";
 import { Hono } from "hono";
-import { requestId } from "hono/request-id";
 import type { AuditLog } from "../audit/audit-log.js";
 import type { Accounts } from "../auth/accounts.js";
 import type { AuthFailureGuard } from "../auth/auth-failures.js";
@@ -30,6 +31,8 @@ export interface AppDependencies {
   failures: AuthFailureGuard;
   audit: AuditLog;
   defaultQuota: EffectiveQuota;
+  /** Lifetime of a JWT when the caller does not ask for one. */
+  jwtTtlSeconds: number;
   config: Pick<Config, "origin" | "maxPageSize" | "psslMaxCidrPrefix" | "trustProxy">;
   version: string;
   log: (message: string) => void;
@@ -59,7 +62,14 @@ export const ROUTE_POLICIES: ReadonlyArray<readonly [path: string, policy: Route
 
 export function createApp(deps: AppDependencies) {
   const app = new Hono<RequestEnv>();
-  app.use(requestId());
+  // Our own id for every request (a client-sent X-Request-Id is not trusted: it ends up in the audit
+  // log), set on the finished response: routes that return a raw Response would lose a header set before.
+  app.use(async (c, next) => {
+    const id = randomUUID();
+    c.set("requestId", id);
+    await next();
+    c.header("X-Request-Id", id);
+  });
 
   const accessDeps = { ...deps, trustProxy: deps.config.trustProxy };
   for (const [path, policy] of ROUTE_POLICIES) app.use(path, access(accessDeps, policy));
@@ -82,7 +92,7 @@ export function createApp(deps: AppDependencies) {
       defaultQuota: deps.defaultQuota,
     }),
   );
-  app.route("/auth", authTokenRoutes(deps.jwt));
+  app.route("/auth", authTokenRoutes(deps.jwt, deps.jwtTtlSeconds));
   app.route("/auth", jwksRoutes(deps.jwt));
   app.route("/", d4PdnsRoutes({ store: deps.store, origin: deps.config.origin, version: deps.version }));
 

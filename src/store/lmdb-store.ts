@@ -441,7 +441,8 @@ export async function openLmdbStore(dir: string): Promise<Store> {
   // No readahead: records are read in key order but sit on scattered pages; readahead would map (and
   // count in RSS) neighbouring pages nobody asked for.
   // (`noReadAhead` is an lmdb-js option its type declarations do not list.)
-  const options = { path: dir, maxDbs: 16, noMemInit: true, noReadAhead: true };
+  // noSubdir false: lmdb-js would otherwise take a directory name with a dot (`data.d`) for a file.
+  const options = { path: dir, noSubdir: false, maxDbs: 16, noMemInit: true, noReadAhead: true };
   const root = open(options);
   return new LmdbStore(root);
 }

@@ -15,7 +15,7 @@ const exchangeSchema = z.strictObject({
 });
 
 /** The exchange route; access control in front of it has already authenticated the caller. */
-export function authTokenRoutes(jwt: JwtService) {
+export function authTokenRoutes(jwt: JwtService, defaultTtlSeconds: number) {
   const app = new Hono<RequestEnv>();
   app.post("/token", async (c) => {
     const principal = c.get("principal");
@@ -27,8 +27,13 @@ export function authTokenRoutes(jwt: JwtService) {
       ttl = parseDuration(body.expires_in);
       if (ttl === undefined) throw badRequest("expires_in: expected seconds, or digits with s, m or h");
     }
+    // A JWT never outlives the API token it came from (that is checked on every request anyway; this
+    // makes expires_at tell the truth).
+    if (principal.expiresAt !== undefined) {
+      const left = Math.floor((Date.parse(principal.expiresAt) - Date.now()) / 1000);
+      ttl = Math.max(1, Math.min(ttl ?? defaultTtlSeconds, left));
+    }
     const issued = await jwt.issue({ user: principal.user, tokenId: principal.tokenId }, ttl);
-    // An API token that expires first cuts the JWT short: it is checked on every request anyway.
     return c.json({
       token: issued.token,
       token_type: "Bearer",
