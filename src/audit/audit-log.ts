@@ -69,6 +69,14 @@ export class AuditLog {
   #timer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> = Promise.resolve();
   #dropped = 0;
+  // Entry ids: 32 random bits naming this process, then a sequence (unique without a random draw each).
+  readonly #idPrefix = randomBytes(4).toString("hex");
+  #sequence = 0;
+
+  #nextId(): string {
+    this.#sequence = (this.#sequence + 1) % 0x1_0000_0000;
+    return this.#idPrefix + this.#sequence.toString(16).padStart(8, "0");
+  }
 
   constructor(store: Store, retention: AuditRetention, log: (message: string) => void) {
     this.#store = store;
@@ -81,7 +89,7 @@ export class AuditLog {
     const timeMs = Date.parse(entry.time);
     this.#pending.push({
       timeMs,
-      id: randomBytes(8).toString("hex"),
+      id: this.#nextId(),
       user: entry.user,
       json: JSON.stringify(entry),
     });

@@ -12,7 +12,7 @@ import { type Credential, parseCredentials } from "../auth/credentials.js";
 import type { JwtService } from "../auth/jwt.js";
 import { type EffectiveQuota, effectiveQuota, type RateLimiter, rateLimitHeaders } from "../auth/quota.js";
 import { ApiError } from "./errors.js";
-import type { RequestEnv } from "./request-env.js";
+import { addResponseHeaders, type RequestEnv } from "./request-env.js";
 
 /** What a route needs: the roles allowed in (admin always is), and whether a request counts as a query. */
 export interface RoutePolicy {
@@ -90,7 +90,6 @@ export function access(deps: AccessDependencies, policy: RoutePolicy): Middlewar
     const quota = effectiveQuota(principal.quota, deps.defaultQuota);
     c.set("quota", quota);
     const started = Date.now();
-    let rateHeaders: Record<string, string> = {};
     try {
       if (!allowed.has(principal.role)) {
         throw new ApiError(403, "forbidden", `role ${principal.role} may not use this route`);
@@ -104,7 +103,7 @@ export function access(deps: AccessDependencies, policy: RoutePolicy): Middlewar
             "Retry-After": String(status.retryAfter ?? 1),
           });
         }
-        rateHeaders = headers;
+        addResponseHeaders(c, headers);
       }
     } catch (error) {
       if (policy.audited && error instanceof ApiError) {
@@ -113,8 +112,6 @@ export function access(deps: AccessDependencies, policy: RoutePolicy): Middlewar
       throw error;
     }
     await next();
-    // Set on the finished response: headers prepared before a handler returns a raw Response are lost.
-    for (const [name, value] of Object.entries(rateHeaders)) c.header(name, value);
     if (policy.audited) auditWhenDone(c, deps.audit, principal, address, started);
   };
 }

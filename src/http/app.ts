@@ -14,7 +14,7 @@ import type { Config } from "../config.js";
 import type { Store } from "../store/types.js";
 import { access, type RoutePolicy } from "./access.js";
 import { errorHandler } from "./errors.js";
-import type { RequestEnv } from "./request-env.js";
+import { answerJson, type RequestEnv } from "./request-env.js";
 import { adminRoutes } from "./routes/admin.js";
 import { authTokenRoutes, jwksRoutes } from "./routes/auth-token.js";
 import { circlPdnsRoutes } from "./routes/circl-pdns.js";
@@ -63,12 +63,12 @@ export const ROUTE_POLICIES: ReadonlyArray<readonly [path: string, policy: Route
 export function createApp(deps: AppDependencies) {
   const app = new Hono<RequestEnv>();
   // Our own id for every request (a client-sent X-Request-Id is not trusted: it ends up in the audit
-  // log), set on the finished response: routes that return a raw Response would lose a header set before.
+  // log), on every answer: routes and errors answer through answer() / answerJson(), which add it.
   app.use(async (c, next) => {
     const id = randomUUID();
     c.set("requestId", id);
+    c.set("responseHeaders", { "x-request-id": id });
     await next();
-    c.header("X-Request-Id", id);
   });
 
   const accessDeps = { ...deps, trustProxy: deps.config.trustProxy };
@@ -97,7 +97,7 @@ export function createApp(deps: AppDependencies) {
   app.route("/", d4PdnsRoutes({ store: deps.store, origin: deps.config.origin, version: deps.version }));
 
   app.notFound((c) =>
-    c.json({ code: "not_found", message: "no such route", requestId: c.get("requestId") }, 404),
+    answerJson(c, { code: "not_found", message: "no such route", requestId: c.get("requestId") }, 404),
   );
   app.onError(errorHandler(deps.log));
   return app;

@@ -4,6 +4,7 @@
  */
 import type { ErrorHandler } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { answerJson, type RequestEnv } from "./request-env.js";
 
 export class ApiError extends Error {
   readonly status: ContentfulStatusCode;
@@ -30,13 +31,18 @@ export const badRequest = (message: string) => new ApiError(400, "bad_request", 
  * The app's error handler: an ApiError becomes its status with `{ code, message, requestId }`; anything
  * else is logged and answered 500 with no detail (no stack traces to clients).
  */
-export function errorHandler(log: (message: string) => void): ErrorHandler {
+export function errorHandler(log: (message: string) => void): ErrorHandler<RequestEnv> {
   return function handleError(error, c) {
-    const requestId = c.get("requestId") as string | undefined;
+    const requestId = c.get("requestId");
     if (error instanceof ApiError) {
-      return c.json({ code: error.code, message: error.message, requestId }, error.status, error.headers);
+      return answerJson(
+        c,
+        { code: error.code, message: error.message, requestId },
+        error.status,
+        error.headers,
+      );
     }
     log(`request ${requestId} failed: ${error.stack ?? error.message}`);
-    return c.json({ code: "internal", message: "internal error", requestId }, 500);
+    return answerJson(c, { code: "internal", message: "internal error", requestId }, 500);
   };
 }

@@ -16,25 +16,25 @@ function countLines(chunk: string): number {
 }
 
 /**
- * The response for a chunked answer. Most answers fit in their first chunk: those are sent as one plain
- * body (cheaper than a stream); larger ones stream the rest as the client reads. `onDone` learns how
- * many lines were sent once the answer is complete or the client has gone.
+ * The body of a chunked answer, for `answer()` (which adds the request's common headers). Most
+ * answers fit in their first chunk: those are one plain string (cheaper than a stream); larger ones
+ * stream the rest as the client reads. `onDone` learns how many lines were sent once the answer is
+ * complete or the client has gone.
  */
-export async function chunkedResponse(
+export async function chunkedBody(
   chunks: AsyncIterable<string>,
-  headers: Record<string, string>,
   onDone: (outcome: StreamOutcome) => void = () => {},
-): Promise<Response> {
+): Promise<string | ReadableStream<Uint8Array>> {
   const iterator = chunks[Symbol.asyncIterator]();
   const first = await iterator.next();
   if (first.done) {
     onDone({ lines: 0, aborted: false });
-    return new Response("", { headers });
+    return "";
   }
   const second = await iterator.next();
   if (second.done) {
     onDone({ lines: countLines(first.value), aborted: false });
-    return new Response(first.value, { headers });
+    return first.value;
   }
   const pending = [first.value, second.value];
   let lines = 0;
@@ -42,7 +42,7 @@ export async function chunkedResponse(
     lines += countLines(chunk);
     controller.enqueue(encoder.encode(chunk));
   };
-  const body = new ReadableStream<Uint8Array>(
+  return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
         const buffered = pending.shift();
@@ -69,7 +69,6 @@ export async function chunkedResponse(
     },
     { highWaterMark: 1 },
   );
-  return new Response(body, { headers });
 }
 
 /** Concatenates the lines of each group into one chunk (one write per group, not per line). */

@@ -20,8 +20,41 @@ export type RequestEnv = {
     auditValue?: string;
     auditResults?: number;
     auditStream?: Promise<StreamOutcome>;
+    /** Headers every answer to this request carries (request id, rate limits), as a plain object. */
+    responseHeaders: Record<string, string>;
   };
 };
+
+const JSON_TYPE = { "content-type": "application/json" };
+
+/** Adds headers that every answer to this request carries, whichever route or error makes it. */
+export function addResponseHeaders(c: Context<RequestEnv>, headers: Record<string, string>): void {
+  c.set("responseHeaders", { ...c.get("responseHeaders"), ...headers });
+}
+
+/**
+ * The answer to a request: the body with the request's common headers and its own. Routes answer
+ * through this (not c.json / c.header): plain header objects let @hono/node-server write the response
+ * without building a Headers object, which costs a tenth of a small query's time.
+ */
+export function answer(
+  c: Context<RequestEnv>,
+  body: string | ReadableStream<Uint8Array> | null,
+  status = 200,
+  headers: Record<string, string> = {},
+): Response {
+  return new Response(body, { status, headers: { ...(c.get("responseHeaders") ?? {}), ...headers } });
+}
+
+/** A JSON answer (see answer). */
+export function answerJson(
+  c: Context<RequestEnv>,
+  value: unknown,
+  status = 200,
+  headers: Record<string, string> = {},
+): Response {
+  return answer(c, JSON.stringify(value), status, { ...JSON_TYPE, ...headers });
+}
 
 /** Records the value a request asked about (a name, an address, a fingerprint, a user). */
 export function noteQueryValue(c: Context<RequestEnv>, value: string): void {

@@ -2,12 +2,20 @@ import type { Context } from "hono";
 import { ApiError } from "./errors.js";
 import { noteQueryValue, type RequestEnv } from "./request-env.js";
 
+/** The path of an absolute URL as sent (no query), without the cost of a full URL parse. */
+function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return "/";
+  const query = url.indexOf("?", start);
+  return query < 0 ? url.slice(start) : url.slice(start, query);
+}
+
 /**
  * The raw remainder of the URL path after `prefix`, percent-decoded once, without one trailing `/`.
  * Clients send IPv6 colons and wildcards both raw and encoded. Undefined when an escape is malformed.
  */
 export function tryPathRemainder(url: string, prefix: string): string | undefined {
-  const path = new URL(url).pathname;
+  const path = pathOf(url);
   const at = path.indexOf(prefix);
   const raw = at < 0 ? "" : path.slice(at + prefix.length).replace(/\/$/, "");
   try {

@@ -14,7 +14,7 @@ import type { JwtService } from "../../auth/jwt.js";
 import type { EffectiveQuota } from "../../auth/quota.js";
 import { ApiError, badRequest } from "../errors.js";
 import { describeIssues, jsonBody } from "../json-body.js";
-import { noteQueryValue, noteResults, type RequestEnv } from "../request-env.js";
+import { answer, answerJson, noteQueryValue, noteResults, type RequestEnv } from "../request-env.js";
 
 export interface AdminRouteOptions {
   accounts: Accounts;
@@ -104,32 +104,32 @@ export function adminRoutes(options: AdminRouteOptions) {
     const body = await jsonBody(c, newUserSchema);
     noteQueryValue(c, body.name);
     const user = await accountCall(() => accounts.addUser(body.name, body.role));
-    return c.json(show(user), 201);
+    return answerJson(c, show(user), 201);
   });
 
   app.get("/users", async (c) => {
     const users = await accounts.listUsers();
     noteResults(c, users.length);
-    return c.json({ users: users.map(show) });
+    return answerJson(c, { users: users.map(show) });
   });
 
   app.get("/users/:name", async (c) => {
     const name = nameParam(c);
     const user = await accounts.getUser(name);
     if (!user) throw new ApiError(404, "no_such_user", `no user ${name}`);
-    return c.json(show(user));
+    return answerJson(c, show(user));
   });
 
   app.patch("/users/:name", async (c) => {
     const name = nameParam(c);
     const change = await jsonBody(c, userChangeSchema);
-    return c.json(show(await accountCall(() => accounts.updateUser(name, change))));
+    return answerJson(c, show(await accountCall(() => accounts.updateUser(name, change))));
   });
 
   app.delete("/users/:name", async (c) => {
     const name = nameParam(c);
     await accountCall(() => accounts.deleteUser(name));
-    return c.body(null, 204);
+    return answer(c, null, 204);
   });
 
   app.post("/users/:name/tokens", async (c) => {
@@ -138,7 +138,8 @@ export function adminRoutes(options: AdminRouteOptions) {
     const expiresAt =
       body.expires_in === undefined ? undefined : new Date(Date.now() + body.expires_in * 1000);
     const created = await accountCall(() => accounts.createToken(name, body.label ?? "", expiresAt));
-    return c.json(
+    return answerJson(
+      c,
       {
         id: created.id,
         token: created.token,
@@ -155,7 +156,7 @@ export function adminRoutes(options: AdminRouteOptions) {
     const name = nameParam(c);
     const tokens = await accountCall(() => accounts.listTokens(name));
     noteResults(c, tokens.length);
-    return c.json({ tokens: tokens.map(tokenJson) });
+    return answerJson(c, { tokens: tokens.map(tokenJson) });
   });
 
   app.delete("/users/:name/tokens/:id", async (c) => {
@@ -163,7 +164,7 @@ export function adminRoutes(options: AdminRouteOptions) {
     const id = c.req.param("id");
     noteQueryValue(c, `${name}/${id}`);
     await accountCall(() => accounts.revokeToken(name, id));
-    return c.body(null, 204);
+    return answer(c, null, 204);
   });
 
   app.get("/users/:name/quota", async (c) => {
@@ -171,7 +172,7 @@ export function adminRoutes(options: AdminRouteOptions) {
     const user = await accounts.getUser(name);
     if (!user) throw new ApiError(404, "no_such_user", `no user ${name}`);
     const shown = show(user);
-    return c.json({ quota: shown.quota, limits: shown.limits });
+    return answerJson(c, { quota: shown.quota, limits: shown.limits });
   });
 
   app.put("/users/:name/quota", async (c) => {
@@ -184,7 +185,7 @@ export function adminRoutes(options: AdminRouteOptions) {
       ...(body.results_max === undefined ? {} : { resultsMax: body.results_max }),
     };
     const shown = show(await accountCall(() => accounts.setQuota(name, quota)));
-    return c.json({ quota: shown.quota, limits: shown.limits });
+    return answerJson(c, { quota: shown.quota, limits: shown.limits });
   });
 
   app.get("/audit", async (c) => {
@@ -201,7 +202,7 @@ export function adminRoutes(options: AdminRouteOptions) {
         cursor: query.cursor,
       });
       noteResults(c, page.entries.length);
-      return c.json({ entries: page.entries, cursor: page.cursor ?? null });
+      return answerJson(c, { entries: page.entries, cursor: page.cursor ?? null });
     } catch (error) {
       if (error instanceof AuditCursorError) throw badRequest(error.message);
       throw error;
@@ -211,7 +212,7 @@ export function adminRoutes(options: AdminRouteOptions) {
   app.post("/jwt/rotate", async (c) => {
     const { kid } = await jwt.rotate();
     noteQueryValue(c, kid);
-    return c.json({ kid });
+    return answerJson(c, { kid });
   });
 
   return app;

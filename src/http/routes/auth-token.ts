@@ -8,7 +8,7 @@ import { parseDuration } from "../../auth/duration.js";
 import type { JwtService } from "../../auth/jwt.js";
 import { badRequest } from "../errors.js";
 import { jsonBody } from "../json-body.js";
-import type { RequestEnv } from "../request-env.js";
+import { answerJson, type RequestEnv } from "../request-env.js";
 
 const exchangeSchema = z.strictObject({
   expires_in: z.union([z.number(), z.string()]).optional(),
@@ -34,7 +34,7 @@ export function authTokenRoutes(jwt: JwtService, defaultTtlSeconds: number) {
       ttl = Math.max(1, Math.min(ttl ?? defaultTtlSeconds, left));
     }
     const issued = await jwt.issue({ user: principal.user, tokenId: principal.tokenId }, ttl);
-    return c.json({
+    return answerJson(c, {
       token: issued.token,
       token_type: "Bearer",
       expires_at: issued.expiresAt.toISOString(),
@@ -46,6 +46,6 @@ export function authTokenRoutes(jwt: JwtService, defaultTtlSeconds: number) {
 /** The public JWKS (no authentication: public keys are meant to be fetched by anyone). */
 export function jwksRoutes(jwt: JwtService) {
   const app = new Hono<RequestEnv>();
-  app.get("/jwks.json", async (c) => c.json(await jwt.jwks(), 200, { "cache-control": "max-age=60" }));
+  app.get("/jwks.json", async (c) => answerJson(c, await jwt.jwks(), 200, { "cache-control": "max-age=60" }));
   return app;
 }

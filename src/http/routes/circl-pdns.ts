@@ -12,8 +12,8 @@ import { cursorOf, decodeObservation, decodeRcodeKey, sortKeyOfCursor } from "..
 import { firstRecords, queryRecords, type RecordQuery } from "../../pdns/record-query.js";
 import type { Store } from "../../store/types.js";
 import { badRequest } from "../errors.js";
-import { chunkedResponse, joinLines, NDJSON } from "../ndjson-response.js";
-import { noteResults, type RequestEnv, resultsMax, streamOutcomeReporter } from "../request-env.js";
+import { chunkedBody, joinLines, NDJSON } from "../ndjson-response.js";
+import { answer, noteResults, type RequestEnv, resultsMax, streamOutcomeReporter } from "../request-env.js";
 import { queryValue } from "../request-value.js";
 
 export interface PdnsRouteOptions {
@@ -60,17 +60,21 @@ export function circlPdnsRoutes(options: PdnsRouteOptions) {
     const pageSize = max !== undefined && (requested === undefined || requested > max) ? max : requested;
     const headers: Record<string, string> = { "content-type": NDJSON };
     if (pageSize === undefined) {
-      return chunkedResponse(
-        joinLines(queryRecords(store, query), (r) => cofLine(r, origin)),
+      return answer(
+        c,
+        await chunkedBody(
+          joinLines(queryRecords(store, query), (r) => cofLine(r, origin)),
+          streamOutcomeReporter(c),
+        ),
+        200,
         headers,
-        streamOutcomeReporter(c),
       );
     }
     const page = await firstRecords(store, query, pageSize);
     const last = page.records[page.records.length - 1];
     if (page.more && last) headers["x-dribble-cursor"] = cursorOf(last.sortKey);
     noteResults(c, page.records.length);
-    return c.body(page.records.map((r) => cofLine(r, origin)).join(""), 200, headers);
+    return answer(c, page.records.map((r) => cofLine(r, origin)).join(""), 200, headers);
   });
 
   app.get("/rcodes/*", async (c) => {
@@ -90,7 +94,7 @@ export function circlPdnsRoutes(options: PdnsRouteOptions) {
       })}\n`;
     });
     noteResults(c, lines.length);
-    return c.body(lines.join(""), 200, { "content-type": NDJSON });
+    return answer(c, lines.join(""), 200, { "content-type": NDJSON });
   });
 
   return app;

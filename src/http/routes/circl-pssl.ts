@@ -14,7 +14,7 @@ import {
 } from "../../pssl/pssl-query.js";
 import type { StoredCertificate } from "../../pssl/stored-certificate.js";
 import type { Store } from "../../store/types.js";
-import { noteResults, type RequestEnv } from "../request-env.js";
+import { answer, answerJson, noteResults, type RequestEnv } from "../request-env.js";
 import { tryQueryValue } from "../request-value.js";
 
 export interface PsslRouteOptions {
@@ -32,7 +32,8 @@ function fingerprintText(raw: string | undefined): string | undefined {
 }
 
 /** CIRCL answers malformed input with a plain-text 400 (PyPSSL raises on it). */
-const plain400 = (c: Context, message: string) => c.text(message, 400);
+const plain400 = (c: Context, message: string) =>
+  answer(c, message, 400, { "content-type": "text/plain; charset=UTF-8" });
 
 export function subjectOf(document: StoredCertificate | undefined): string | undefined {
   if (!document) return undefined;
@@ -110,7 +111,7 @@ export function circlPsslRoutes(options: PsslRouteOptions, { legacy }: { legacy:
       c,
       [...seen.values()].reduce((sum, sha1s) => sum + sha1s.length, 0),
     );
-    return c.json(answer);
+    return answerJson(c, answer);
   });
 
   if (legacy) return app;
@@ -121,11 +122,11 @@ export function circlPsslRoutes(options: PsslRouteOptions, { legacy }: { legacy:
     const sha1 = await resolveCertificateId(store, raw);
     if (sha1 === undefined) {
       noteResults(c, 0);
-      return c.json({ certificate: raw, seen: [], hits: 0 });
+      return answerJson(c, { certificate: raw, seen: [], hits: 0 });
     }
     const seen = await distinctAddressesOf(store, sha1);
     noteResults(c, seen.length);
-    return c.json({ certificate: sha1, seen, hits: seen.length });
+    return answerJson(c, { certificate: sha1, seen, hits: seen.length });
   });
 
   app.get("/cfetch/*", async (c) => {
@@ -135,7 +136,7 @@ export function circlPsslRoutes(options: PsslRouteOptions, { legacy }: { legacy:
     const document = sha1 === undefined ? undefined : (await certificateDocuments(store, [sha1])).get(sha1);
     if (!sha1 || !document) return plain400(c, "Not existing certificate");
     noteResults(c, 1);
-    return c.json(cfetchAnswer(sha1, document));
+    return answerJson(c, cfetchAnswer(sha1, document));
   });
 
   return app;

@@ -8,8 +8,8 @@ import { parseQueryValue, type QueryValue } from "../../pdns/query-value.js";
 import { type DecodedRecord, queryRecords } from "../../pdns/record-query.js";
 import type { IndexRef, Store } from "../../store/types.js";
 import { badRequest } from "../errors.js";
-import { chunkedResponse, joinLines, limitChunks, NDJSON } from "../ndjson-response.js";
-import { type RequestEnv, resultsMax, streamOutcomeReporter } from "../request-env.js";
+import { chunkedBody, joinLines, limitChunks, NDJSON } from "../ndjson-response.js";
+import { answer, answerJson, type RequestEnv, resultsMax, streamOutcomeReporter } from "../request-env.js";
 import { queryValue } from "../request-value.js";
 
 export interface D4RouteOptions {
@@ -46,32 +46,40 @@ export function d4PdnsRoutes(options: D4RouteOptions) {
   const app = new Hono<RequestEnv>();
   const headers = { "content-type": NDJSON };
 
-  app.get("/query/*", (c) => {
+  app.get("/query/*", async (c) => {
     const value = queryValueOf(c, "/query/");
     const records =
       value.kind === "ip"
         ? recordsOfNamesPointingTo(store, refOf(value))
         : queryRecords(store, { owner: value.name });
-    return chunkedResponse(
-      joinLines(limitChunks(records, resultsMax(c)), (r) => cofLine(r, origin)),
+    return answer(
+      c,
+      await chunkedBody(
+        joinLines(limitChunks(records, resultsMax(c)), (r) => cofLine(r, origin)),
+        streamOutcomeReporter(c),
+      ),
+      200,
       headers,
-      streamOutcomeReporter(c),
     );
   });
 
-  app.get("/fquery/*", (c) => {
+  app.get("/fquery/*", async (c) => {
     const value = queryValueOf(c, "/fquery/");
     const records = queryRecords(store, { pointingTo: refOf(value) });
-    return chunkedResponse(
-      joinLines(limitChunks(records, resultsMax(c)), (r) => cofLine(r, origin)),
+    return answer(
+      c,
+      await chunkedBody(
+        joinLines(limitChunks(records, resultsMax(c)), (r) => cofLine(r, origin)),
+        streamOutcomeReporter(c),
+      ),
+      200,
       headers,
-      streamOutcomeReporter(c),
     );
   });
 
   app.get("/info", async (c) => {
     const sensors = await store.sensorLines();
-    return c.json({
+    return answerJson(c, {
       version: options.version,
       software: "pdns-pssl",
       stats: sensors.reduce((sum, s) => sum + s.lines, 0),

@@ -5,7 +5,7 @@
  */
 import { Hono } from "hono";
 import { type RateLimiter, rateLimitHeaders } from "../../auth/quota.js";
-import type { RequestEnv } from "../request-env.js";
+import { answerJson, type RequestEnv } from "../request-env.js";
 
 export function dnsdbRateLimitRoutes(limiter: RateLimiter) {
   const app = new Hono<RequestEnv>();
@@ -27,7 +27,7 @@ export function dnsdbRateLimitRoutes(limiter: RateLimiter) {
       rate.burst_size = quota.burstSize;
       rate.burst_window = quota.burstWindow;
     }
-    return c.json({ rate }, 200, rateLimitHeaders(status));
+    return answerJson(c, { rate }, 200, rateLimitHeaders(status));
   });
   return app;
 }

@@ -19,7 +19,7 @@ import {
 } from "../../pssl/pssl-query.js";
 import type { Store } from "../../store/types.js";
 import { badRequest } from "../errors.js";
-import { noteResults, type RequestEnv } from "../request-env.js";
+import { answerJson, noteResults, type RequestEnv } from "../request-env.js";
 import { queryValue } from "../request-value.js";
 import { blockAddresses, type PsslRouteOptions, subjectOf } from "./circl-pssl.js";
 
@@ -51,14 +51,14 @@ export function psslExtendedRoutes(options: PsslRouteOptions) {
       c,
       Object.values(answer).reduce((sum, list) => sum + list.length, 0),
     );
-    return c.json(answer);
+    return answerJson(c, answer);
   });
 
   app.get("/csightings/*", async (c) => {
     const sha1 = await certificateId(store, queryValue(c, "/v2pssl/csightings/"));
     const seen = await addressesOf(store, sha1, MAX_ENTRIES + 1);
     noteResults(c, Math.min(seen.length, MAX_ENTRIES));
-    return c.json({
+    return answerJson(c, {
       certificate: sha1,
       sightings: seen.slice(0, MAX_ENTRIES).map((s) => ({ ip: s.ip, port: s.port, ...seenJson(s) })),
       truncated: seen.length > MAX_ENTRIES,
@@ -72,7 +72,7 @@ export function psslExtendedRoutes(options: PsslRouteOptions) {
         throw badRequest(`expected a ${kind.toUpperCase()} MD5 digest in hex`);
       const { text, sightings } = await fingerprintSightings(store, kind, digest, MAX_ENTRIES + 1);
       noteResults(c, Math.min(sightings.length, MAX_ENTRIES));
-      return c.json({
+      return answerJson(c, {
         [kind]: digest,
         string: text ?? null,
         sightings: sightings.slice(0, MAX_ENTRIES).map((s) => ({
@@ -97,7 +97,7 @@ export function psslExtendedRoutes(options: PsslRouteOptions) {
     const sha1s = await certificatesNamed(store, under ? `*.${name}` : name, MAX_ENTRIES + 1);
     const documents = await certificateDocuments(store, sha1s.slice(0, MAX_ENTRIES));
     noteResults(c, Math.min(sha1s.length, MAX_ENTRIES));
-    return c.json({
+    return answerJson(c, {
       query: under ? `*.${name}` : name,
       certificates: sha1s.slice(0, MAX_ENTRIES).map((sha1) => {
         const document = documents.get(sha1);
