@@ -95,7 +95,7 @@ export function normalizeName(s: string): string | undefined {
 }
 
 /** Labels of `name` split on dots that are not backslash-escaped. */
-function splitLabels(name: string): string[] {
+export function splitLabels(name: string): string[] {
   if (name.indexOf("\\") === -1) return name.split(".");
   const labels: string[] = [];
   let start = 0;

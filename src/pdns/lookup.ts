@@ -32,6 +32,15 @@ export const DNSSEC_RRTYPES: ReadonlySet<number> = new Set([
   32769, // DLV
 ]);
 
+/**
+ * A record as a lookup yields it: with the name (or address) it was found through when the lookup spans
+ * several (the owner for owner wildcards; for rdata lookups the target name, which is not the rdata
+ * text for MX or SRV; the address for address ranges).
+ */
+export interface LookupRecord extends DecodedRecord {
+  via?: string | Uint8Array | undefined;
+}
+
 /** A lookup this server cannot run as asked (a cursor it did not issue, a target it does not support). */
 export class LookupError extends Error {}
 
@@ -53,13 +62,14 @@ export function matchesFilters(record: DecodedRecord, rrtypes: RrtypeFilter, fen
  * The cursor that resumes a lookup of `target` right after `record`: opaque base64url text (a version
  * byte, the record's name or address where the order needs it, and its sort key).
  */
-export function lookupCursor(target: LookupTarget, record: DecodedRecord): string {
+export function lookupCursor(target: LookupTarget, record: LookupRecord): string {
   const parts: Buffer[] = [Buffer.from([CURSOR_VERSION])];
-  if (orderedByName(target))
-    parts.push(Buffer.from(nameOrderKeyOf(target, record), "utf8"), Buffer.from([0]));
-  else if (target.kind === "rdata-ip" && !sameBytes(target.first, target.last)) {
-    const ip = parseIp(record.rdata);
-    if (ip) parts.push(Buffer.from(ip.bytes));
+  if (orderedByName(target)) {
+    const name = typeof record.via === "string" ? record.via : record.rrname;
+    parts.push(Buffer.from(name, "utf8"), Buffer.from([0]));
+  } else if (target.kind === "rdata-ip" && !sameBytes(target.first, target.last)) {
+    const address = record.via instanceof Uint8Array ? record.via : parseIp(record.rdata)?.bytes;
+    if (address) parts.push(Buffer.from(address));
   }
   parts.push(record.sortKey);
   return Buffer.concat(parts).toString("base64url");
@@ -102,11 +112,6 @@ function orderedByName(target: LookupTarget): boolean {
   );
 }
 
-// The name a multi-name lookup orders by: the owner, or for rdata lookups the target name (the rdata).
-function nameOrderKeyOf(target: LookupTarget, record: DecodedRecord): string {
-  return target.kind === "owner-under" || target.kind === "owner-prefix" ? record.rrname : record.rdata;
-}
-
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }
@@ -119,10 +124,10 @@ export async function* lookupRecords(
   store: Store,
   lookup: Lookup,
   chunkSize = 512,
-): AsyncGenerator<DecodedRecord[]> {
+): AsyncGenerator<LookupRecord[]> {
   const position = lookup.cursor === undefined ? undefined : parseLookupCursor(lookup.target, lookup.cursor);
   const source = recordsOf(store, lookup.target, lookup.rrtypes, position, chunkSize);
-  let out: DecodedRecord[] = [];
+  let out: LookupRecord[] = [];
   for await (const chunk of source) {
     for (const record of chunk) {
       if (!matchesFilters(record, lookup.rrtypes, lookup.fences)) continue;
@@ -142,12 +147,10 @@ function recordsOf(
   rrtypes: RrtypeFilter,
   position: CursorPosition | undefined,
   chunkSize: number,
-): AsyncIterable<DecodedRecord[]> {
-  // One rrtype narrows the scan to its key range; ANY and ANY-DNSSEC are filtered record by record.
-  const base: RecordQuery = {
-    rrtype: rrtypes.kind === "one" ? rrtypes.rrtype : undefined,
-    after: position?.sortKey,
-  };
+): AsyncIterable<LookupRecord[]> {
+  // One rrtype narrows each scan to its key range; ANY and ANY-DNSSEC are filtered record by record.
+  const rrtype = rrtypes.kind === "one" ? rrtypes.rrtype : undefined;
+  const base: RecordQuery = { rrtype, after: position?.sortKey };
   switch (target.kind) {
     case "owner":
       return queryRecords(store, { ...base, owner: target.name }, chunkSize);
@@ -162,9 +165,65 @@ function recordsOf(
           chunkSize,
         );
       }
-      throw new LookupError("address ranges are not supported yet");
+      const addresses = store.scanAddresses(target.first, target.last, position?.address, NAMES_PER_READ);
+      return recordsPerKey(addresses, position?.address, rrtype, position?.sortKey, (address, query) =>
+        queryRecords(store, {
+          ...query,
+          pointingTo: { kind: "ip", bytes: address, text: ipFromBytes(address) },
+        }),
+      );
     }
-    default:
-      throw new LookupError(`${target.kind} lookups are not supported yet`);
+    default: {
+      const owners = target.kind === "owner-under" || target.kind === "owner-prefix";
+      const pattern =
+        target.kind === "owner-under" || target.kind === "rdata-name-under"
+          ? { kind: "under" as const, domain: target.domain }
+          : { kind: "prefix" as const, labels: target.labels };
+      const names = store.scanNames(owners ? "owners" : "targets", pattern, position?.name, NAMES_PER_READ);
+      return recordsPerKey(names, position?.name, rrtype, position?.sortKey, (name, query) =>
+        queryRecords(
+          store,
+          owners ? { ...query, owner: name } : { ...query, pointingTo: { kind: "name", name } },
+        ),
+      );
+    }
   }
+}
+
+/** Names (or addresses) whose records are read at once: one pipelined round trip on Redis. */
+const NAMES_PER_READ = 64;
+
+/**
+ * The records of each key (a name or an address) in the keys' order, each key's records in sort-key
+ * order; the first key equal to the cursor's resumes after the cursor's sort key. The records of a
+ * group of keys are read concurrently.
+ */
+async function* recordsPerKey<K extends string | Uint8Array>(
+  keys: AsyncIterable<K[]>,
+  cursorKey: K | undefined,
+  rrtype: number | undefined,
+  cursorSortKey: Buffer | undefined,
+  recordsOfKey: (key: K, query: RecordQuery) => AsyncIterable<DecodedRecord[]>,
+): AsyncGenerator<LookupRecord[]> {
+  for await (const group of keys) {
+    const results = await Promise.all(
+      group.map(async (key) => {
+        const resuming = cursorKey !== undefined && sameKey(key, cursorKey);
+        const records: LookupRecord[] = [];
+        for await (const chunk of recordsOfKey(key, {
+          rrtype,
+          after: resuming ? cursorSortKey : undefined,
+        })) {
+          for (const record of chunk) records.push({ ...record, via: key });
+        }
+        return records;
+      }),
+    );
+    for (const records of results) if (records.length > 0) yield records;
+  }
+}
+
+function sameKey(a: string | Uint8Array, b: string | Uint8Array): boolean {
+  if (typeof a === "string" || typeof b === "string") return a === b;
+  return sameBytes(a, b);
 }

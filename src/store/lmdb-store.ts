@@ -12,12 +12,13 @@
  * - `blobs`: space tag + id → bytes (certificates, SHA-256 → SHA-1, fingerprint texts)
  * - `meta`: sensor numbers and per-sensor line counts
  * - `docs`: kind \0 id → JSON document
+ * - `owner-names`, `target-names`: forward name → nothing (names starting with some labels)
  * - `counters`: scope \0 name → { count, resetAt } (rate limits; held in memory, written behind)
  * - `audit`: time (u64 ms) + id (8 bytes) → user \0 JSON; `audit-by-user`: user \0 + the same key → nothing
  */
 import { mkdir } from "node:fs/promises";
 import { type Database, open, type RootDatabase } from "lmdb";
-import { reverseName } from "../dns/name.js";
+import { reverseName, unreverseName } from "../dns/name.js";
 import {
   mergeObservations,
   nextPrefix,
@@ -36,6 +37,8 @@ import type {
   IndexEntry,
   IndexRef,
   MemberSpace,
+  NamePattern,
+  NameSpace,
   RecordRef,
   SensorLines,
   SetWriteBatch,
@@ -60,6 +63,15 @@ function namePrefix(name: string): Buffer {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** The byte after the NUL separator: seeking to name + this skips every key of that name. */
+const NEXT_AFTER_SEPARATOR = Buffer.from([1]);
+
+/** The first key in [start, end) of a database, if any. */
+function firstKey(db: BinaryDb, start: Buffer, end: Buffer | undefined): Buffer | undefined {
+  for (const key of db.getKeys({ start, end, limit: 1 })) return key as Buffer;
+  return undefined;
+}
 
 function setPrefix(space: SightingSpace | MemberSpace, group: string): Buffer {
   return Buffer.concat([Buffer.from([SPACE_TAGS[space]]), Buffer.from(group, "utf8"), SEPARATOR]);
@@ -117,6 +129,8 @@ class LmdbStore implements Store {
   readonly #meta: Database<number, string>;
   readonly #docs: Database<string, string>;
   readonly #counters: Database<CounterValue, string>;
+  readonly #ownerNames: BinaryDb;
+  readonly #targetNames: BinaryDb;
   readonly #audit: BinaryDb;
   readonly #auditByUser: BinaryDb;
   /** The authority for counters while this process runs; the database only carries them over restarts. */
@@ -134,6 +148,8 @@ class LmdbStore implements Store {
     this.#meta = root.openDB({ name: "meta", encoding: "json" });
     this.#docs = root.openDB({ name: "docs", encoding: "string" });
     this.#counters = root.openDB({ name: "counters", encoding: "json" });
+    this.#ownerNames = root.openDB({ name: "owner-names", ...binary });
+    this.#targetNames = root.openDB({ name: "target-names", ...binary });
     this.#audit = root.openDB({ name: "audit", ...binary });
     this.#auditByUser = root.openDB({ name: "audit-by-user", ...binary });
   }
@@ -149,6 +165,13 @@ class LmdbStore implements Store {
       }
       return prefix;
     };
+    const namesSeen = new Set<string>();
+    const noteName = (db: BinaryDb, tag: string, name: string) => {
+      if (namesSeen.has(tag + name)) return;
+      namesSeen.add(tag + name);
+      const key = Buffer.from(name, "utf8");
+      if (!db.doesExist(key)) db.putSync(key, EMPTY);
+    };
     this.#root.transactionSync(() => {
       for (const record of batch.records) {
         const key = Buffer.concat([prefixOf(record.rrname), record.member.subarray(0, SORT_KEY_BYTES)]);
@@ -157,6 +180,8 @@ class LmdbStore implements Store {
         if (stored === undefined) {
           this.#records.putSync(key, value);
           result.created++;
+          noteName(this.#ownerNames, "o", record.rrname);
+          if (record.index?.kind === "name") noteName(this.#targetNames, "t", record.index.name);
           if (record.index) {
             const indexKey = Buffer.concat([
               indexPrefix(record.index),
@@ -206,6 +231,80 @@ class LmdbStore implements Store {
       }
     });
     return numbers;
+  }
+
+  async *scanNames(
+    space: NameSpace,
+    pattern: NamePattern,
+    from: string | undefined,
+    chunkSize: number,
+  ): AsyncIterable<string[]> {
+    if (pattern.kind === "prefix") {
+      // Forward names: [labels + ".", labels + "/") holds exactly the names starting with those labels.
+      const db = space === "owners" ? this.#ownerNames : this.#targetNames;
+      const low = Buffer.from(`${pattern.labels}.`, "utf8");
+      const fromKey = from === undefined ? low : Buffer.from(from, "utf8");
+      const start = Buffer.compare(fromKey, low) > 0 ? fromKey : low;
+      const end = Buffer.from(`${pattern.labels}/`, "utf8");
+      let chunk: string[] = [];
+      for (const key of db.getKeys({ start, end })) {
+        chunk.push((key as Buffer).toString("utf8"));
+        if (chunk.length >= chunkSize) {
+          yield chunk;
+          chunk = [];
+        }
+      }
+      if (chunk.length > 0) yield chunk;
+      return;
+    }
+    // Reversed names: records and the name index are keyed by reversed name + NUL + sort key, so the
+    // distinct names of a subtree are found by seeking past each name's keys (one seek per name).
+    const db = space === "owners" ? this.#records : this.#nameIndex;
+    const reversed = reverseName(pattern.domain);
+    const low = Buffer.from(`${reversed}.`, "utf8");
+    const end = Buffer.from(`${reversed}/`, "utf8");
+    let start = from === undefined ? low : Buffer.from(reverseName(from), "utf8");
+    if (Buffer.compare(start, low) < 0) start = low;
+    let chunk: string[] = [];
+    for (;;) {
+      const next = firstKey(db, start, end);
+      if (next === undefined) break;
+      const nul = next.indexOf(0);
+      const name = next.subarray(0, nul);
+      chunk.push(unreverseName(name.toString("utf8")));
+      if (chunk.length >= chunkSize) {
+        yield chunk;
+        chunk = [];
+      }
+      start = Buffer.concat([name, NEXT_AFTER_SEPARATOR]);
+    }
+    if (chunk.length > 0) yield chunk;
+  }
+
+  async *scanAddresses(
+    first: Uint8Array,
+    last: Uint8Array,
+    from: Uint8Array | undefined,
+    chunkSize: number,
+  ): AsyncIterable<Uint8Array[]> {
+    const width = first.length;
+    let start = ipPrefix(from !== undefined && Buffer.compare(from, first) > 0 ? from : first);
+    const end = nextPrefix(ipPrefix(last));
+    let chunk: Uint8Array[] = [];
+    for (;;) {
+      const next = firstKey(this.#ipIndex, start, end);
+      if (next === undefined) break;
+      const address = next.subarray(1, 1 + width);
+      chunk.push(Uint8Array.from(address));
+      if (chunk.length >= chunkSize) {
+        yield chunk;
+        chunk = [];
+      }
+      const after = nextPrefix(next.subarray(0, 1 + width));
+      if (after === undefined) break;
+      start = after;
+    }
+    if (chunk.length > 0) yield chunk;
   }
 
   async *scanOwner(rrname: string, range: SortKeyRange, chunkSize: number): AsyncIterable<StoredValue[]> {

@@ -4,7 +4,7 @@
  * in one slot, each reverse-index entry list in the slot of its target, and the small metadata
  * (sensor numbers, counters, documents) in one `{meta}` slot. Keys are never built elsewhere.
  */
-import type { BlobSpace, DocKind, IndexRef, MemberSpace, SightingSpace } from "./types.js";
+import type { BlobSpace, DocKind, IndexRef, MemberSpace, NameSpace, SightingSpace } from "./types.js";
 
 const PREFIX_SHAPE = /^[A-Za-z0-9_.:-]{1,64}$/;
 
@@ -27,6 +27,14 @@ export interface RedisKeys {
   set(space: SightingSpace | MemberSpace, group: string): string;
   /** String holding one blob. */
   blob(space: BlobSpace, id: string): string;
+  /** Sorted set (scores 0) of the reversed names of one space in one bucket (name-buckets.ts). */
+  namesUnder(space: NameSpace, bucket: string): string;
+  /** Set of the buckets of one space under a top-level label. */
+  nameBuckets(space: NameSpace, topLabel: string): string;
+  /** Sorted set (scores 0) of the names of one space whose first label is `label`. */
+  namesStarting(space: NameSpace, label: string): string;
+  /** Sorted set (scores 0) of the raw addresses records point to, in one bucket. */
+  addresses(bucket: string): string;
   /** Integer counter `name` of a rate-limit scope (a user, a client address): one slot per scope. */
   counter(scope: string, name: string): string;
   /** Sorted set (score: time in ms) of the audit entries of one user, or of everyone. */
@@ -48,6 +56,10 @@ export function redisKeys(prefix: string): RedisKeys {
     docs: (kind) => `${prefix}:{meta}:doc:${kind}`,
     set: (space, group) => `${prefix}:s:${space}:{${group}}`,
     blob: (space, id) => `${prefix}:b:${space}:{${id}}`,
+    namesUnder: (space, bucket) => `${prefix}:nu:${space[0]}:{${bucket}}`,
+    nameBuckets: (space, topLabel) => `${prefix}:nb:${space[0]}:{${topLabel}}`,
+    namesStarting: (space, label) => `${prefix}:np:${space[0]}:{${label}}`,
+    addresses: (bucket) => `${prefix}:ax:{${bucket}}`,
     counter: (scope, name) => `${prefix}:c:{${scope}}:${name}`,
     audit: (user) => (user === undefined ? `${prefix}:a:{*}` : `${prefix}:a:{u:${user}}`),
   };

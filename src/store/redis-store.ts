@@ -8,7 +8,16 @@
  */
 import { readFileSync } from "node:fs";
 import { Redis, type RedisOptions } from "ioredis";
+import { reverseName, unreverseName } from "../dns/name.js";
 import { RCODE_KEY_BYTES, SORT_KEY_BYTES } from "../pdns/record-codec.js";
+import {
+  addressBucketOf,
+  bucketsOfRange,
+  labelCount,
+  prefixBucketOf,
+  topLabelOf,
+  underBucketOf,
+} from "./name-buckets.js";
 import { type RedisKeys, redisKeys } from "./redis-keys.js";
 import { SIGHTING_KEY_BYTES } from "./set-layout.js";
 import type {
@@ -22,6 +31,8 @@ import type {
   IndexEntry,
   IndexRef,
   MemberSpace,
+  NamePattern,
+  NameSpace,
   RecordRef,
   SensorLines,
   SetWriteBatch,
@@ -90,6 +101,66 @@ function packCalls<T>(groups: Map<string, T[]>, memberOf: (item: T) => Buffer): 
   return calls;
 }
 type ScriptedRedis = Redis & ScriptCommands;
+
+/** Address buckets read per pipelined round trip. */
+const ADDRESS_BUCKETS_PER_READ = 64;
+
+/** Byte order, as Redis compares members (JavaScript's < compares UTF-16 units). */
+function compareBytes(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
+}
+
+/** The name and address index entries a batch adds: collected per key, queued as one ZADD/SADD each. */
+class NameIndexWrites {
+  readonly #keys: RedisKeys;
+  readonly #sorted = new Map<string, Set<string | Buffer>>();
+  readonly #sets = new Map<string, Set<string>>();
+  readonly #seen = new Set<string>();
+
+  constructor(keys: RedisKeys) {
+    this.#keys = keys;
+  }
+
+  addName(space: NameSpace, name: string): void {
+    const tag = `${space[0]}${name}`;
+    if (this.#seen.has(tag)) return;
+    this.#seen.add(tag);
+    const reversed = reverseName(name);
+    add(this.#sorted, this.#keys.namesStarting(space, prefixBucketOf(name)), name);
+    if (labelCount(name) >= 2) {
+      const bucket = underBucketOf(reversed);
+      add(this.#sorted, this.#keys.namesUnder(space, bucket), reversed);
+      add(this.#sets, this.#keys.nameBuckets(space, topLabelOf(reversed)), bucket);
+    }
+  }
+
+  addAddress(address: Uint8Array): void {
+    const tag = `a${Buffer.from(address).toString("hex")}`;
+    if (this.#seen.has(tag)) return;
+    this.#seen.add(tag);
+    add(this.#sorted, this.#keys.addresses(addressBucketOf(address)), Buffer.from(address));
+  }
+
+  /** Queues the writes (idempotent: members already present stay as they are). */
+  queue(pipeline: ReturnType<Redis["pipeline"]>): void {
+    for (const [key, members] of this.#sorted) {
+      const list = [...members];
+      for (let i = 0; i < list.length; i += MEMBERS_PER_CALL) {
+        pipeline.zadd(key, ...list.slice(i, i + MEMBERS_PER_CALL).flatMap((m) => [0, m]));
+      }
+    }
+    for (const [key, members] of this.#sets) pipeline.sadd(key, ...members);
+  }
+}
+
+function add<T>(map: Map<string, Set<T>>, key: string, member: T): void {
+  let members = map.get(key);
+  if (!members) {
+    members = new Set();
+    map.set(key, members);
+  }
+  members.add(member);
+}
 
 /** An audit entry as a sorted-set member: id (16 hex), user, NUL, JSON (which has no raw NUL). */
 function auditMember(entry: StoredAuditEntry): string {
@@ -169,17 +240,22 @@ class RedisStore implements Store {
 
     const result: WriteResult = { created: 0, collisions: 0 };
     const created: EncodedRecord[] = [];
+    const names = new NameIndexWrites(this.#keys);
     recordCalls.forEach((call, i) => {
       const statuses = results[i] as number[];
       call.items.forEach((record, j) => {
         if (statuses[j] === COLLISION) result.collisions++;
         if (statuses[j] !== CREATED) return;
         result.created++;
+        names.addName("owners", record.rrname);
+        if (record.index?.kind === "name") names.addName("targets", record.index.name);
+        else if (record.index?.kind === "ip") names.addAddress(record.index.bytes);
         if (record.index) created.push(record);
       });
     });
-    if (created.length > 0) {
+    if (result.created > 0) {
       const indexing = this.#redis.pipeline() as ScriptedPipeline;
+      names.queue(indexing);
       const indexCalls = packCalls(
         groupBy(created, (r) => this.#keys.index(r.index as IndexRef)),
         (r) => Buffer.concat([r.member.subarray(0, SORT_KEY_BYTES), Buffer.from(r.rrname, "utf8")]),
@@ -227,6 +303,82 @@ class RedisStore implements Store {
       if (members.length > 0) yield members;
       if (members.length < chunkSize) return;
       min = Buffer.concat([Buffer.from("("), members[members.length - 1] as Buffer]);
+    }
+  }
+
+  async *scanNames(
+    space: NameSpace,
+    pattern: NamePattern,
+    from: string | undefined,
+    chunkSize: number,
+  ): AsyncIterable<string[]> {
+    if (pattern.kind === "prefix") {
+      const key = this.#keys.namesStarting(space, prefixBucketOf(pattern.labels));
+      const low = `${pattern.labels}.`;
+      const start = from !== undefined && from > low ? from : low;
+      yield* this.#lexNames(key, `[${start}`, `(${pattern.labels}/`, chunkSize, (member) => member);
+      return;
+    }
+    const reversed = reverseName(pattern.domain);
+    const low = `${reversed}.`;
+    const reversedFrom = from === undefined ? undefined : reverseName(from);
+    const start = reversedFrom !== undefined && reversedFrom > low ? reversedFrom : low;
+    const toName = (member: string) => unreverseName(member);
+    if (labelCount(pattern.domain) >= 2) {
+      const key = this.#keys.namesUnder(space, underBucketOf(reversed));
+      yield* this.#lexNames(key, `[${start}`, `(${reversed}/`, chunkSize, toName);
+      return;
+    }
+    // A top-level domain: every bucket under it, in order, from the cursor's bucket on.
+    const buckets = (await this.#redis.smembers(this.#keys.nameBuckets(space, reversed))).sort(compareBytes);
+    const fromBucket = reversedFrom === undefined ? undefined : underBucketOf(reversedFrom);
+    for (const bucket of buckets) {
+      if (fromBucket !== undefined && compareBytes(bucket, fromBucket) < 0) continue;
+      const key = this.#keys.namesUnder(space, bucket);
+      yield* this.#lexNames(key, bucket === fromBucket ? `[${start}` : "-", "+", chunkSize, toName);
+    }
+  }
+
+  async *scanAddresses(
+    first: Uint8Array,
+    last: Uint8Array,
+    from: Uint8Array | undefined,
+    chunkSize: number,
+  ): AsyncIterable<Uint8Array[]> {
+    const start = from !== undefined && Buffer.compare(from, first) > 0 ? from : first;
+    if (Buffer.compare(start, last) > 0) return;
+    // Buckets are read a few at a time in one pipeline: an empty /16 costs no round trip of its own.
+    const buckets = [...bucketsOfRange(start, last)];
+    for (let at = 0; at < buckets.length; at += ADDRESS_BUCKETS_PER_READ) {
+      const group = buckets.slice(at, at + ADDRESS_BUCKETS_PER_READ);
+      const pipeline = this.#redis.pipeline();
+      for (const { bucket, low, high } of group) {
+        pipeline.zrangebylexBuffer(
+          this.#keys.addresses(bucket),
+          Buffer.concat([Buffer.from("["), low]),
+          Buffer.concat([Buffer.from("["), high]),
+        );
+      }
+      const found = ((await execPipeline(pipeline)) as Buffer[][]).flat();
+      for (let i = 0; i < found.length; i += chunkSize) {
+        yield found.slice(i, i + chunkSize).map((address) => Uint8Array.from(address));
+      }
+    }
+  }
+
+  async *#lexNames(
+    key: string,
+    min: string,
+    max: string,
+    chunkSize: number,
+    toName: (member: string) => string,
+  ): AsyncIterable<string[]> {
+    let low = min;
+    for (;;) {
+      const members = await this.#redis.zrangebylex(key, low, max, "LIMIT", 0, chunkSize);
+      if (members.length > 0) yield members.map(toName);
+      if (members.length < chunkSize) return;
+      low = `(${members[members.length - 1]}`;
     }
   }
 

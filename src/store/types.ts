@@ -72,6 +72,15 @@ export interface SensorLines {
   lines: number;
 }
 
+/** The names a store can enumerate: record owners, or the names records point to (rdata names). */
+export type NameSpace = "owners" | "targets";
+
+/**
+ * Which names: those strictly under a domain (ordered by their reversed labels, so a domain's subtree
+ * is contiguous), or those starting with some labels and having more (ordered by their text).
+ */
+export type NamePattern = { kind: "under"; domain: string } | { kind: "prefix"; labels: string };
+
 /** Collections of small JSON documents (users, tokens, when each token was last used, signing keys). */
 export type DocKind = "user" | "token" | "token-use" | "signing-key";
 
@@ -170,6 +179,26 @@ export interface Store {
   scanIndex(ref: IndexRef, range: SortKeyRange, chunkSize: number): AsyncIterable<IndexEntry[]>;
   /** The stored values of the given records (undefined where absent), in order. */
   getRecords(refs: readonly RecordRef[]): Promise<(Buffer | undefined)[]>;
+  /**
+   * The names of a space matching a pattern, each once, in the pattern's order, starting at `from`
+   * (inclusive) when given. Cost grows with the names returned, not with the store.
+   */
+  scanNames(
+    space: NameSpace,
+    pattern: NamePattern,
+    from: string | undefined,
+    chunkSize: number,
+  ): AsyncIterable<string[]>;
+  /**
+   * The addresses (4 or 16 bytes, one family) in [first, last] that records point to, ascending, each
+   * once, starting at `from` (inclusive) when given.
+   */
+  scanAddresses(
+    first: Uint8Array,
+    last: Uint8Array,
+    from: Uint8Array | undefined,
+    chunkSize: number,
+  ): AsyncIterable<Uint8Array[]>;
   /** Every rcode observation of `rrname`. */
   listRcodes(rrname: string): Promise<StoredRcode[]>;
   /** Lines ingested per sensor id. */
