@@ -33,7 +33,10 @@ export interface AppDependencies {
   defaultQuota: EffectiveQuota;
   /** Lifetime of a JWT when the caller does not ask for one. */
   jwtTtlSeconds: number;
-  config: Pick<Config, "origin" | "maxPageSize" | "psslMaxCidrPrefix" | "trustProxy">;
+  config: Pick<
+    Config,
+    "origin" | "maxPageSize" | "psslMaxCidrPrefix" | "pdnsMaxCidr4" | "pdnsMaxCidr6" | "trustProxy"
+  >;
   version: string;
   log: (message: string) => void;
 }
@@ -76,7 +79,12 @@ export function createApp(deps: AppDependencies) {
 
   app.route(
     "/pdns",
-    circlPdnsRoutes({ store: deps.store, origin: deps.config.origin, maxPageSize: deps.config.maxPageSize }),
+    circlPdnsRoutes({
+      store: deps.store,
+      origin: deps.config.origin,
+      maxPageSize: deps.config.maxPageSize,
+      maxCidr: { 4: deps.config.pdnsMaxCidr4, 6: deps.config.pdnsMaxCidr6 },
+    }),
   );
   const pssl = { store: deps.store, maxCidrPrefix: deps.config.psslMaxCidrPrefix };
   app.route("/v2pssl", circlPsslRoutes(pssl, { legacy: false }));

@@ -21,8 +21,15 @@ export type LookupTarget =
   /** A/AAAA records whose address lies in [first, last] (one address, a CIDR block or a range; one family). */
   | { kind: "rdata-ip"; first: Uint8Array; last: Uint8Array };
 
-/** Which rrtypes: one, every non-DNSSEC type (`ANY`), or only the DNSSEC types (`ANY-DNSSEC`). */
-export type RrtypeFilter = { kind: "one"; rrtype: number } | { kind: "any" } | { kind: "any-dnssec" };
+/**
+ * Which rrtypes: one, every non-DNSSEC type (DNSDB's `ANY`), only the DNSSEC types (`ANY-DNSSEC`), or
+ * every type (no filter at all, as the CIRCL API answers).
+ */
+export type RrtypeFilter =
+  | { kind: "one"; rrtype: number }
+  | { kind: "any" }
+  | { kind: "any-dnssec" }
+  | { kind: "all" };
 
 /** DNSDB's four time fences, as absolute epoch seconds (relative ones resolved by the caller). */
 export interface TimeFences {

@@ -50,7 +50,12 @@ const CURSOR_VERSION = 1;
 export function matchesFilters(record: DecodedRecord, rrtypes: RrtypeFilter, fences: TimeFences): boolean {
   if (rrtypes.kind === "one") {
     if (record.rrtype !== rrtypes.rrtype) return false;
-  } else if (DNSSEC_RRTYPES.has(record.rrtype) !== (rrtypes.kind === "any-dnssec")) return false;
+  } else if (
+    rrtypes.kind !== "all" &&
+    DNSSEC_RRTYPES.has(record.rrtype) !== (rrtypes.kind === "any-dnssec")
+  ) {
+    return false;
+  }
   if (fences.firstBefore !== undefined && !(record.timeFirst < fences.firstBefore)) return false;
   if (fences.firstAfter !== undefined && !(record.timeFirst > fences.firstAfter)) return false;
   if (fences.lastBefore !== undefined && !(record.timeLast < fences.lastBefore)) return false;
