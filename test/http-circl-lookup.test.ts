@@ -2,9 +2,6 @@
  * The CIRCL route's powers beyond CIRCL, over real HTTP: wildcards, address blocks and ranges, the
  * rrtype parameter, time fences and `limit`, with PyPDNS-style dribble paging (decimal cursors).
  */
-import { rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { redisReachable } from "./helpers/backends.js";
 import { assertCofRecord, basic, parseNdjsonStrict } from "./helpers/http.js";
@@ -31,7 +28,6 @@ function corpus(): string {
 for (const backend of ["lmdb", "redis"] as const) {
   describe.skipIf(backend === "redis" && !redisReachable)(`CIRCL route lookups [${backend}]`, () => {
     let server: TestServer;
-    const file = join(tmpdir(), `pp-circl-lookup-${process.pid}-${backend}.txt`);
 
     const get = async (path: string, headers: Record<string, string> = {}, token?: string) => {
       const response = await fetch(`${server.base}${path}`, {
@@ -47,13 +43,9 @@ for (const backend of ["lmdb", "redis"] as const) {
 
     beforeAll(async () => {
       server = await startTestServer(backend);
-      await writeFile(file, corpus());
-      await server.cli("ingest", "passivedns", file);
+      await server.ingestPassiveDns(corpus());
     }, 60_000);
-    afterAll(async () => {
-      await server?.close();
-      await rm(file, { force: true });
-    });
+    afterAll(() => server?.close());
 
     it("answers every name under a domain for *.domain, and names starting with labels for labels.*", async () => {
       const { response, text } = await get("/pdns/query/*.wild.example");

@@ -56,6 +56,8 @@ const ROUTES: RouteCase[] = [
   analyst("/v2pssl/csearch/*.example.lu"),
   analyst("/pssl/query/192.0.2.1"),
   analyst("/dnsdb/v2/rate_limit"),
+  analyst("/dnsdb/v2/lookup/rrset/name/example.lu"),
+  analyst("/dnsdb/v2/summarize/rdata/ip/192.0.2.1"),
   admin("POST", "/admin/users", 201, '{"name":"newcomer","role":"analyst"}'),
   admin("GET", "/admin/users", 200),
   admin("GET", "/admin/users/alice", 200),

@@ -54,9 +54,9 @@ export class RateLimiter {
     this.#now = now;
   }
 
-  /** Counts one query when every limit allows it; otherwise refuses it without counting. */
-  take(user: string, quota: EffectiveQuota): Promise<RateStatus> {
-    return this.#check(user, quota, 1);
+  /** Counts `cost` queries (one by default) when every limit allows; otherwise refuses without counting. */
+  take(user: string, quota: EffectiveQuota, cost = 1): Promise<RateStatus> {
+    return this.#check(user, quota, cost);
   }
 
   /** The standing without counting anything (for `rate_limit`). */
@@ -103,7 +103,7 @@ export class RateLimiter {
     // Wait for the latest reset among the counters that are full.
     let waitMs = 0;
     counters.forEach((counter, i) => {
-      if ((state.counts[i] ?? 0) >= counter.limit) waitMs = Math.max(waitMs, state.resetMs[i] ?? 0);
+      if ((state.counts[i] ?? 0) + cost > counter.limit) waitMs = Math.max(waitMs, state.resetMs[i] ?? 0);
     });
     return { allowed: false, daily, burst, retryAfter: Math.max(1, Math.ceil(waitMs / 1000)) };
   }

@@ -20,7 +20,9 @@ import { authTokenRoutes, jwksRoutes } from "./routes/auth-token.js";
 import { circlPdnsRoutes } from "./routes/circl-pdns.js";
 import { circlPsslRoutes } from "./routes/circl-pssl.js";
 import { d4PdnsRoutes } from "./routes/d4-pdns.js";
+import { dnsdbRoutes } from "./routes/dnsdb.js";
 import { dnsdbRateLimitRoutes } from "./routes/dnsdb-rate-limit.js";
+import { pdnsBulkRoutes } from "./routes/pdns-bulk.js";
 import { psslExtendedRoutes } from "./routes/pssl-extended.js";
 
 export interface AppDependencies {
@@ -35,7 +37,13 @@ export interface AppDependencies {
   jwtTtlSeconds: number;
   config: Pick<
     Config,
-    "origin" | "maxPageSize" | "psslMaxCidrPrefix" | "pdnsMaxCidr4" | "pdnsMaxCidr6" | "trustProxy"
+    | "origin"
+    | "maxPageSize"
+    | "psslMaxCidrPrefix"
+    | "pdnsMaxCidr4"
+    | "pdnsMaxCidr6"
+    | "bulkMaxValues"
+    | "trustProxy"
   >;
   version: string;
   log: (message: string) => void;
@@ -59,6 +67,8 @@ export const ROUTE_POLICIES: ReadonlyArray<readonly [path: string, policy: Route
   ["/v2pssl/*", QUERY],
   ["/pssl/*", QUERY],
   ["/dnsdb/v2/rate_limit", OWN_STANDING],
+  ["/dnsdb/v2/lookup/*", QUERY],
+  ["/dnsdb/v2/summarize/*", QUERY],
   ["/admin/*", ADMIN],
   ["/auth/token", ANY_ROLE],
 ];
@@ -86,11 +96,32 @@ export function createApp(deps: AppDependencies) {
       maxCidr: { 4: deps.config.pdnsMaxCidr4, 6: deps.config.pdnsMaxCidr6 },
     }),
   );
+  app.route(
+    "/pdns",
+    pdnsBulkRoutes({
+      store: deps.store,
+      origin: deps.config.origin,
+      limiter: deps.limiter,
+      maxValues: deps.config.bulkMaxValues,
+      defaultLimit: 10_000,
+      maxCidr: { 4: deps.config.pdnsMaxCidr4, 6: deps.config.pdnsMaxCidr6 },
+    }),
+  );
   const pssl = { store: deps.store, maxCidrPrefix: deps.config.psslMaxCidrPrefix };
   app.route("/v2pssl", circlPsslRoutes(pssl, { legacy: false }));
   app.route("/v2pssl", psslExtendedRoutes(pssl));
   app.route("/pssl", circlPsslRoutes(pssl, { legacy: true }));
   app.route("/dnsdb/v2", dnsdbRateLimitRoutes(deps.limiter));
+  // After rate_limit: its catch-all answers DNSDB's 404 for every other path under /dnsdb/v2.
+  const blockLimit = { ipv4: deps.config.pdnsMaxCidr4, ipv6: deps.config.pdnsMaxCidr6 };
+  app.route(
+    "/dnsdb/v2",
+    dnsdbRoutes({
+      store: deps.store,
+      log: deps.log,
+      ipBlockLimits: { admin: null, analyst: blockLimit, sensor: blockLimit },
+    }),
+  );
   app.route(
     "/admin",
     adminRoutes({

@@ -448,7 +448,10 @@ class LmdbStore implements Store {
         value.resetAt = now + (counters[i] as CounterSpec).ttlMs;
       }
     });
-    const taken = values.every((value, i) => value.count < (counters[i] as CounterSpec).limit);
+    // Refused when taking `cost` (at least one: a zero-cost check asks whether one more fits) would pass a limit.
+    const taken = values.every(
+      (value, i) => value.count + Math.max(cost, 1) <= (counters[i] as CounterSpec).limit,
+    );
     if (taken && cost > 0) {
       values.forEach((value, i) => {
         value.count += cost;

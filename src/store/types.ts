@@ -221,7 +221,7 @@ export interface Store {
   listDocs(kind: DocKind): Promise<Array<[id: string, json: string]>>;
   /**
    * Atomically, for counters that all belong to `scope` (a user, a client address): when every counter
-   * is below its limit, adds `cost` to each (starting a counter's lifetime when it is new); otherwise
+   * can take `cost` (at least one) without passing its limit, adds `cost` to each (starting a counter's lifetime when it is new); otherwise
    * changes nothing. Either way answers each counter's value and time to reset. Shared by every process
    * on the same Redis; on the embedded store, held by this process (and kept across restarts).
    */

@@ -2,7 +2,8 @@
  * A real server on a loopback socket over a fresh store of one backend, with the real CLI pointed at the
  * same store, and an admin (`root`), an analyst (`alice`) and a sensor (`probe`) user with a token each.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ConfigKey, loadConfig } from "../../src/config.js";
@@ -17,6 +18,8 @@ export interface TestServer {
   sensorToken: string;
   /** Runs the CLI on this server's store; throws with its stderr when it fails. */
   cli(...args: string[]): Promise<CliResult>;
+  /** Ingests passivedns text through the CLI, as a sensor's file would be. */
+  ingestPassiveDns(text: string): Promise<CliResult>;
   close(): Promise<void>;
 }
 
@@ -53,6 +56,15 @@ export async function startTestServer(
     analystToken: (await cli("tokens", "create", "alice", "--name", "test")).stdout.trim(),
     sensorToken: (await cli("tokens", "create", "probe")).stdout.trim(),
     cli,
+    async ingestPassiveDns(text: string) {
+      const file = join(tmpdir(), `pp-ingest-${process.pid}-${randomBytes(4).toString("hex")}.txt`);
+      await writeFile(file, text);
+      try {
+        return await cli("ingest", "passivedns", file);
+      } finally {
+        await rm(file, { force: true });
+      }
+    },
     async close() {
       await server.close();
       await cleanup();

@@ -9,7 +9,9 @@ local taken = 1
 for i = 1, n do
   counts[i] = tonumber(redis.call('GET', KEYS[i]) or '0')
   local limit = ARGV[1 + i]
-  if limit ~= 'inf' and counts[i] >= tonumber(limit) then taken = 0 end
+  -- Refused when taking `cost` (at least one, so that a zero-cost check says whether one more fits)
+  -- would pass the limit.
+  if limit ~= 'inf' and counts[i] + math.max(cost, 1) > tonumber(limit) then taken = 0 end
 end
 for i = 1, n do
   if taken == 1 and cost > 0 then
