@@ -226,4 +226,23 @@ describeEachBackend("lookups", ({ store }) => {
     expect(() => parseLookupCursor(target, exactCursor)).toThrow(LookupError);
     await expect(all(store(), { ...any(target), cursor: "nope" })).rejects.toThrow(LookupError);
   });
+
+  it("streams a name with more records than are read ahead, whole and in order, among the others", async () => {
+    const big = Array.from({ length: 2500 }, (_, i) =>
+      line("big.example.lu", A, `10.7.${i >> 8}.${i & 255}`),
+    );
+    await ingest(store(), [...DATA, ...big]);
+    const under = await all(store(), any({ kind: "owner-under", domain: "example.lu" }), 300);
+    expect(under.filter((r) => r.rrname === "big.example.lu")).toHaveLength(2500);
+    expect(under.map((r) => r.rrname)).toEqual([
+      "a.b.example.lu",
+      ...Array(2500).fill("big.example.lu"),
+      "ftp.example.lu",
+      "mail.example.lu",
+      "www.example.lu",
+      "www.example.lu",
+    ]);
+    const bigKeys = under.filter((r) => r.rrname === "big.example.lu").map((r) => r.sortKey.toString("hex"));
+    expect(bigKeys).toEqual([...bigKeys].sort());
+  });
 });

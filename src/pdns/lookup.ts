@@ -211,22 +211,37 @@ async function* recordsPerKey<K extends string | Uint8Array>(
   recordsOfKey: (key: K, query: RecordQuery) => AsyncIterable<DecodedRecord[]>,
 ): AsyncGenerator<LookupRecord[]> {
   for await (const group of keys) {
-    const results = await Promise.all(
+    // The first records of every key of the group are read concurrently; a key with more than that
+    // (one huge name) streams the rest on its own, so memory stays bounded.
+    const heads = await Promise.all(
       group.map(async (key) => {
         const resuming = cursorKey !== undefined && sameKey(key, cursorKey);
+        const source = recordsOfKey(key, { rrtype, after: resuming ? cursorSortKey : undefined });
         const records: LookupRecord[] = [];
-        for await (const chunk of recordsOfKey(key, {
-          rrtype,
-          after: resuming ? cursorSortKey : undefined,
-        })) {
+        let more = false;
+        for await (const chunk of source) {
           for (const record of chunk) records.push({ ...record, via: key });
+          if (records.length >= RECORDS_READ_AHEAD_PER_KEY) {
+            more = true;
+            break;
+          }
         }
-        return records;
+        return { key, records, more };
       }),
     );
-    for (const records of results) if (records.length > 0) yield records;
+    for (const { key, records, more } of heads) {
+      if (records.length > 0) yield records;
+      const last = records[records.length - 1];
+      if (!more || !last) continue;
+      for await (const chunk of recordsOfKey(key, { rrtype, after: last.sortKey })) {
+        yield chunk.map((record) => ({ ...record, via: key }));
+      }
+    }
   }
 }
+
+/** Records read ahead per key of a group before the rest of a big key is streamed. */
+const RECORDS_READ_AHEAD_PER_KEY = 1024;
 
 function sameKey(a: string | Uint8Array, b: string | Uint8Array): boolean {
   if (typeof a === "string" || typeof b === "string") return a === b;
