@@ -9,6 +9,7 @@
  */
 import { z } from "zod";
 import type { TimeFences } from "../pdns/lookup-types.js";
+import { resolveFence } from "../pdns/time-fences.js";
 import { badDnsdbRequest, DnsdbError } from "./errors.js";
 
 /** What `limit` is when not given. */
@@ -71,11 +72,6 @@ export interface AnswerOptions {
   maxCount: number | undefined;
   cursor: string | undefined;
   fences: TimeFences;
-}
-
-function resolveFence(value: number | undefined, now: number): number | undefined {
-  if (value === undefined) return undefined;
-  return value < 0 ? now + value : value;
 }
 
 /** Validates and resolves a request's parameters; throws a DnsdbError (400 or 416). */

@@ -9,6 +9,12 @@ export const TIME_FENCE_PARAMETERS = {
   time_last_after: "lastAfter",
 } as const satisfies Record<string, keyof TimeFences>;
 
+/** A fence as given (epoch seconds, or negative seconds before now) as absolute epoch seconds. */
+export function resolveFence(value: number | undefined, nowSeconds: number): number | undefined {
+  if (value === undefined) return undefined;
+  return value < 0 ? nowSeconds + value : value;
+}
+
 /** A fence value that is not an integer: the caller's error. */
 export class TimeFenceError extends Error {}
 
@@ -24,8 +30,7 @@ export function timeFencesOf(
     if (!/^-?[0-9]{1,12}$/.test(text.trim())) {
       throw new TimeFenceError(`${parameter} must be epoch seconds, or negative seconds before now`);
     }
-    const value = Number(text.trim());
-    fences[fence] = value < 0 ? nowSeconds + value : value;
+    fences[fence] = resolveFence(Number(text.trim()), nowSeconds);
   }
   return fences;
 }
