@@ -58,7 +58,7 @@ const ADMIN: RoutePolicy = { roles: ["admin"], metered: false, audited: true };
 /** Exchanging a credential for a JWT: every role, audited. */
 const ANY_ROLE: RoutePolicy = { roles: ["analyst", "sensor"], metered: false, audited: true };
 
-/** Every protected path and its policy; a path absent from here is public (only /auth/jwks.json). */
+/** Every protected path and its policy; a path absent from here is public (/auth/jwks.json, /dnsdb/v2/ping). */
 export const ROUTE_POLICIES: ReadonlyArray<readonly [path: string, policy: RoutePolicy]> = [
   ["/pdns/*", QUERY],
   ["/query/*", QUERY],
