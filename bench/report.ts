@@ -4,6 +4,7 @@
  */
 import type { CorpusShape } from "./corpus.js";
 import type { IngestFigures } from "./ingest-bench.js";
+import type { LookupFigures, LookupKind } from "./lookup-bench.js";
 import type { Machine } from "./machine.js";
 import type { TlsIngestFigures } from "./pssl-ingest-bench.js";
 import type { PsslQueryFigures, PsslQueryKind } from "./pssl-query-bench.js";
@@ -24,6 +25,14 @@ const PSSL_REQUESTS_PER_SECOND: Partial<Record<PsslQueryKind, number>> = {
   "cfetch/<sha1>": 5_000,
 };
 
+/** Lookups over a store of 10,000,000 records with a latency target. */
+const LOOKUP_LATENCY_MS: Partial<Record<LookupKind, number>> = {
+  "left wildcard": 150,
+  "right wildcard": 150,
+  "/24 block": 20,
+  "/16 block": 150,
+};
+
 /** Targets of the issue, for the 2-core reference machine. */
 export const TARGETS = {
   ingestLinesPerSecond: { embedded: 150_000, redis: 100_000 },
@@ -39,6 +48,12 @@ export const TARGETS = {
     ingestSessionsPerSecond: { embedded: 30_000, redis: 15_000 },
     requestsPerSecond: PSSL_REQUESTS_PER_SECOND,
     p99Ms: 25,
+  },
+  lookup: {
+    /** Latency to the last byte, per lookup (the time-fenced one and the bulk request have none). */
+    latencyMs: LOOKUP_LATENCY_MS,
+    /** 1,000 separate requests over one keep-alive connection / one bulk request of the same names. */
+    bulkSpeedup: 10,
   },
 } as const;
 
@@ -368,4 +383,80 @@ function queryRow(
     `${f.errors}`,
     f.othersCpu === undefined ? "?" : `${(f.othersCpu * 100).toFixed(0)}%`,
   ];
+}
+
+function share(value: number | undefined): string {
+  return value === undefined ? "?" : `${(value * 100).toFixed(0)}%`;
+}
+
+function milliseconds(ms: number): string {
+  return ms < 100 ? `${ms.toFixed(1)} ms` : `${integer(ms)} ms`;
+}
+
+/** How each backend's store was filled for the lookups. */
+export function lookupBuildTable(results: readonly LookupFigures[]): string {
+  return table(
+    [
+      "backend",
+      "lines",
+      "distinct records",
+      "rejected",
+      "fill time",
+      "lines/s",
+      "store size",
+      "other CPU",
+      "then fresh lines (new records)",
+    ],
+    results.map(({ build: b }) => [
+      b.backend,
+      integer(b.lines),
+      integer(b.records),
+      `${b.rejected}`,
+      `${b.seconds.toFixed(0)} s`,
+      integer(b.lines / b.seconds),
+      b.storage,
+      share(b.othersCpu),
+      `${integer(b.freshLines)} (${integer(b.freshRecords)})`,
+    ]),
+  );
+}
+
+/** One backend's lookups: latency to the last byte against the targets, and the bulk speed-up. */
+export function lookupTable(result: LookupFigures): string {
+  const rows = result.latencies.map((f) => {
+    const limit = TARGETS.lookup.latencyMs[f.kind];
+    const target: Target | undefined = limit === undefined ? undefined : { at: "most", value: limit };
+    return [
+      f.kind,
+      f.value,
+      f.scanned === undefined ? integer(f.records) : `${integer(f.records)} of ${integer(f.scanned)}`,
+      judged(milliseconds(f.p50Ms), f.p50Ms, target),
+      judged(milliseconds(f.p99Ms), f.p99Ms, target),
+      targetText(target, " ms"),
+      share(f.othersCpu),
+    ];
+  });
+  const { bulk } = result;
+  const speedup: Target = { at: "least", value: TARGETS.lookup.bulkSpeedup };
+  rows.push(
+    [
+      "the same names one by one",
+      `${integer(bulk.names)} × \`GET /pdns/query/<name>\`, one keep-alive connection`,
+      integer(bulk.records),
+      `${milliseconds(bulk.separateMs)} in all (median of ${bulk.rounds} rounds)`,
+      "",
+      "",
+      share(bulk.othersCpu),
+    ],
+    [
+      "bulk speed-up",
+      "time of the separate requests / bulk p50",
+      "",
+      judged(`${bulk.ratio.toFixed(1)}×`, bulk.ratio, speedup),
+      "",
+      `≥ ${speedup.value}×`,
+      "",
+    ],
+  );
+  return table(["lookup", "value", "records", "p50", "p99", "target", "other CPU"], rows);
 }
