@@ -10,10 +10,16 @@
  */
 
 import { ipFromBytes, parseIp } from "../dns/ip.js";
-import type { Store } from "../store/types.js";
+import type { IndexRef, SortKeyRange, Store } from "../store/types.js";
 import type { Lookup, LookupTarget, RrtypeFilter, TimeFences } from "./lookup-types.js";
-import { SORT_KEY_BYTES } from "./record-codec.js";
-import { type DecodedRecord, queryRecords, type RecordQuery } from "./record-query.js";
+import { rrtypeRange, SORT_KEY_BYTES } from "./record-codec.js";
+import {
+  type DecodedRecord,
+  decodeRecord,
+  queryRecords,
+  type RecordQuery,
+  successorKey,
+} from "./record-query.js";
 
 /** The DNSSEC rrtypes (what ANY-DNSSEC selects and ANY leaves out), as DNSDB counts them. */
 export const DNSSEC_RRTYPES: ReadonlySet<number> = new Set([
@@ -170,75 +176,189 @@ function recordsOf(
           chunkSize,
         );
       }
+      if (store.scanAddressEntries)
+        return addressEntries(store, target.first, target.last, position, chunkSize);
       const addresses = store.scanAddresses(target.first, target.last, position?.address, NAMES_PER_READ);
-      return recordsPerKey(addresses, position?.address, rrtype, position?.sortKey, (address, query) =>
-        queryRecords(store, {
-          ...query,
-          pointingTo: { kind: "ip", bytes: address, text: ipFromBytes(address) },
-        }),
+      return recordsPerKey(
+        addresses,
+        position,
+        rrtype,
+        indexReader(store, (address) => ({
+          kind: "ip",
+          bytes: address,
+          text: ipFromBytes(address),
+        })),
       );
     }
     default: {
+      if (target.kind === "owner-under" && store.scanOwnersUnder) {
+        return ownersUnder(store, target.domain, position, chunkSize);
+      }
       const owners = target.kind === "owner-under" || target.kind === "owner-prefix";
       const pattern =
         target.kind === "owner-under" || target.kind === "rdata-name-under"
           ? { kind: "under" as const, domain: target.domain }
           : { kind: "prefix" as const, labels: target.labels };
       const names = store.scanNames(owners ? "owners" : "targets", pattern, position?.name, NAMES_PER_READ);
-      return recordsPerKey(names, position?.name, rrtype, position?.sortKey, (name, query) =>
-        queryRecords(
-          store,
-          owners ? { ...query, owner: name } : { ...query, pointingTo: { kind: "name", name } },
-        ),
-      );
+      const reader = owners
+        ? ownerReader(store)
+        : indexReader(store, (name: string) => ({ kind: "name", name }));
+      return recordsPerKey(names, position, rrtype, reader);
     }
   }
 }
 
+/** Owner records under a domain from a store that holds the subtree in one range (one scan). */
+async function* ownersUnder(
+  store: Store,
+  domain: string,
+  position: CursorPosition | undefined,
+  chunkSize: number,
+): AsyncGenerator<LookupRecord[]> {
+  const from = resumeAt(position?.name, position);
+  const scan = (store.scanOwnersUnder as NonNullable<Store["scanOwnersUnder"]>).bind(store);
+  for await (const chunk of scan(
+    domain,
+    from === undefined ? undefined : { rrname: from.key, sortKey: from.sortKey },
+    chunkSize,
+  )) {
+    yield chunk.map((entry) => {
+      const record = decodeRecord(entry.sortKey, entry.rrname, entry.value) as LookupRecord;
+      record.via = entry.rrname;
+      return record;
+    });
+  }
+}
+
+/** A/AAAA records of an address range from a store that holds the addresses in one range (one scan). */
+async function* addressEntries(
+  store: Store,
+  first: Uint8Array,
+  last: Uint8Array,
+  position: CursorPosition | undefined,
+  chunkSize: number,
+): AsyncGenerator<LookupRecord[]> {
+  const from = resumeAt(position?.address, position);
+  const scan = (store.scanAddressEntries as NonNullable<Store["scanAddressEntries"]>).bind(store);
+  const start = from === undefined ? undefined : { address: from.key, sortKey: from.sortKey };
+  for await (const entries of scan(first, last, start, chunkSize)) {
+    const values = await store.getRecords(entries);
+    const records: LookupRecord[] = [];
+    entries.forEach((entry, i) => {
+      const value = values[i];
+      if (!value) return;
+      const record = decodeRecord(entry.sortKey, entry.rrname, value) as LookupRecord;
+      record.via = Uint8Array.from(entry.address);
+      records.push(record);
+    });
+    if (records.length > 0) yield records;
+  }
+}
+
+/**
+ * Where a one-scan lookup resumes: the cursor's key with the sort key right after the cursor's (past
+ * every sort key when the cursor's was the last possible one, which sorts before the next key's).
+ */
+function resumeAt<K>(
+  key: K | undefined,
+  position: CursorPosition | undefined,
+): { key: K; sortKey: Buffer } | undefined {
+  if (!position || key === undefined) return undefined;
+  return { key, sortKey: successorKey(position.sortKey) ?? LAST_KEY };
+}
+
+/** How the records of many keys (names or addresses) are read: in groups, and one big key alone. */
+interface KeyReader<K> {
+  /** The first `limit` records of each key within its range, ascending by sort key. */
+  readMany(keys: readonly K[], ranges: readonly SortKeyRange[], limit: number): Promise<DecodedRecord[][]>;
+  /** The records of one key after a sort key (the rest of a key with more than was read ahead). */
+  rest(key: K, after: Buffer, rrtype: number | undefined): AsyncIterable<DecodedRecord[]>;
+}
+
+function ownerReader(store: Store): KeyReader<string> {
+  return {
+    async readMany(names, ranges, limit) {
+      const found = await store.readOwners(
+        names.map((rrname, i) => ({ rrname, range: ranges[i] as SortKeyRange })),
+        limit,
+      );
+      return found.map((values, i) =>
+        values.map((v) => decodeRecord(v.sortKey, names[i] as string, v.value)),
+      );
+    },
+    rest: (name, after, rrtype) => queryRecords(store, { owner: name, rrtype, after }),
+  };
+}
+
+function indexReader<K>(store: Store, refOf: (key: K) => IndexRef): KeyReader<K> {
+  return {
+    async readMany(keys, ranges, limit) {
+      const found = await store.readIndexes(
+        keys.map((key, i) => ({ ref: refOf(key), range: ranges[i] as SortKeyRange })),
+        limit,
+      );
+      const values = await store.getRecords(found.flat());
+      let at = 0;
+      return found.map((entries) => {
+        const records: DecodedRecord[] = [];
+        for (const entry of entries) {
+          const value = values[at++];
+          if (value) records.push(decodeRecord(entry.sortKey, entry.rrname, value));
+        }
+        return records;
+      });
+    },
+    rest: (key, after, rrtype) => queryRecords(store, { pointingTo: refOf(key), rrtype, after }),
+  };
+}
+
 /** Names (or addresses) whose records are read at once: one pipelined round trip on Redis. */
-const NAMES_PER_READ = 64;
+const NAMES_PER_READ = 256;
 
 /**
  * The records of each key (a name or an address) in the keys' order, each key's records in sort-key
- * order; the first key equal to the cursor's resumes after the cursor's sort key. The records of a
- * group of keys are read concurrently.
+ * order; the key equal to the cursor's resumes after the cursor's sort key. A group of keys is read in
+ * one store call; a key with more records than are read ahead streams the rest on its own, so memory
+ * stays bounded.
  */
 async function* recordsPerKey<K extends string | Uint8Array>(
   keys: AsyncIterable<K[]>,
-  cursorKey: K | undefined,
+  position: CursorPosition | undefined,
   rrtype: number | undefined,
-  cursorSortKey: Buffer | undefined,
-  recordsOfKey: (key: K, query: RecordQuery) => AsyncIterable<DecodedRecord[]>,
+  reader: KeyReader<K>,
 ): AsyncGenerator<LookupRecord[]> {
+  const base: SortKeyRange = rrtype === undefined ? {} : rrtypeRange(rrtype);
+  const cursorKey = position?.name ?? position?.address;
+  const resumed = position ? successorKey(position.sortKey) : undefined;
   for await (const group of keys) {
-    // The first records of every key of the group are read concurrently; a key with more than that
-    // (one huge name) streams the rest on its own, so memory stays bounded.
-    const heads = await Promise.all(
-      group.map(async (key) => {
-        const resuming = cursorKey !== undefined && sameKey(key, cursorKey);
-        const source = recordsOfKey(key, { rrtype, after: resuming ? cursorSortKey : undefined });
-        const records: LookupRecord[] = [];
-        let more = false;
-        for await (const chunk of source) {
-          for (const record of chunk) records.push({ ...record, via: key });
-          if (records.length >= RECORDS_READ_AHEAD_PER_KEY) {
-            more = true;
-            break;
-          }
-        }
-        return { key, records, more };
-      }),
-    );
-    for (const { key, records, more } of heads) {
-      if (records.length > 0) yield records;
-      const last = records[records.length - 1];
-      if (!more || !last) continue;
-      for await (const chunk of recordsOfKey(key, { rrtype, after: last.sortKey })) {
-        yield chunk.map((record) => ({ ...record, via: key }));
+    const ranges = group.map((key) => {
+      if (cursorKey === undefined || !sameKey(key, cursorKey)) return base;
+      // The cursor's own key: only what follows the cursor (nothing, past the last possible key).
+      if (!resumed) return { start: base.end ?? LAST_KEY, end: base.end ?? LAST_KEY };
+      return {
+        start: base.start && Buffer.compare(base.start, resumed) > 0 ? base.start : resumed,
+        end: base.end,
+      };
+    });
+    const heads = await reader.readMany(group, ranges, RECORDS_READ_AHEAD_PER_KEY);
+    for (let i = 0; i < group.length; i++) {
+      const key = group[i] as K;
+      const records = heads[i] as LookupRecord[];
+      if (records.length === 0) continue;
+      for (const record of records) record.via = key;
+      yield records;
+      const last = records[records.length - 1] as LookupRecord;
+      if (records.length < RECORDS_READ_AHEAD_PER_KEY) continue;
+      for await (const chunk of reader.rest(key, last.sortKey, rrtype)) {
+        for (const record of chunk as LookupRecord[]) record.via = key;
+        yield chunk;
       }
     }
   }
 }
+
+/** A range bound past every sort key. */
+const LAST_KEY = Buffer.alloc(SORT_KEY_BYTES + 1, 0xff);
 
 /** Records read ahead per key of a group before the rest of a big key is streamed. */
 const RECORDS_READ_AHEAD_PER_KEY = 1024;

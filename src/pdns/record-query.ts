@@ -52,7 +52,8 @@ function rangeOf(query: RecordQuery): SortKeyRange | undefined {
   return { start, end };
 }
 
-function decode(sortKey: Buffer, rrname: string, value: Buffer): DecodedRecord {
+/** A stored record as a query yields it. */
+export function decodeRecord(sortKey: Buffer, rrname: string, value: Buffer): DecodedRecord {
   const { obs, payload } = decodeObservation(value);
   const rrtype = rrtypeOfSortKey(sortKey);
   return {
@@ -68,7 +69,7 @@ function decode(sortKey: Buffer, rrname: string, value: Buffer): DecodedRecord {
 
 async function* ownerRecords(store: Store, owner: string, range: SortKeyRange, chunkSize: number) {
   for await (const chunk of store.scanOwner(owner, range, chunkSize)) {
-    yield chunk.map((entry) => decode(entry.sortKey, owner, entry.value));
+    yield chunk.map((entry) => decodeRecord(entry.sortKey, owner, entry.value));
   }
 }
 
@@ -78,7 +79,7 @@ async function* pointingRecords(store: Store, ref: IndexRef, range: SortKeyRange
     const records: DecodedRecord[] = [];
     entries.forEach((entry, i) => {
       const value = values[i];
-      if (value) records.push(decode(entry.sortKey, entry.rrname, value));
+      if (value) records.push(decodeRecord(entry.sortKey, entry.rrname, value));
     });
     if (records.length > 0) yield records;
   }

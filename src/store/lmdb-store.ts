@@ -35,10 +35,12 @@ import type {
   CounterState,
   DocKind,
   IndexEntry,
+  IndexRead,
   IndexRef,
   MemberSpace,
   NamePattern,
   NameSpace,
+  OwnerRead,
   RecordRef,
   SensorLines,
   SetWriteBatch,
@@ -281,6 +283,52 @@ class LmdbStore implements Store {
     if (chunk.length > 0) yield chunk;
   }
 
+  async *scanOwnersUnder(
+    domain: string,
+    from: { rrname: string; sortKey: Buffer } | undefined,
+    chunkSize: number,
+  ): AsyncIterable<Array<{ rrname: string; sortKey: Buffer; value: Buffer }>> {
+    const reversed = reverseName(domain);
+    const low = Buffer.from(`${reversed}.`, "utf8");
+    const start = from === undefined ? low : Buffer.concat([namePrefix(from.rrname), from.sortKey]);
+    const range = {
+      start: Buffer.compare(start, low) > 0 ? start : low,
+      end: Buffer.from(`${reversed}/`, "utf8"),
+    };
+    let name = "";
+    let reversedName: Buffer | undefined;
+    for (const chunk of this.#chunks(this.#records, range, chunkSize)) {
+      yield chunk.map(({ key, value }) => {
+        const nul = key.length - SORT_KEY_BYTES - 1;
+        // Keys of one name come together: turn the reversed name back only when it changes.
+        if (!reversedName || reversedName.length !== nul || key.compare(reversedName, 0, nul, 0, nul) !== 0) {
+          reversedName = Buffer.from(key.subarray(0, nul));
+          name = unreverseName(reversedName.toString("utf8"));
+        }
+        return { rrname: name, sortKey: key.subarray(nul + 1), value };
+      });
+    }
+  }
+
+  async *scanAddressEntries(
+    first: Uint8Array,
+    last: Uint8Array,
+    from: { address: Uint8Array; sortKey: Buffer } | undefined,
+    chunkSize: number,
+  ): AsyncIterable<Array<{ address: Uint8Array; sortKey: Buffer; rrname: string }>> {
+    const width = first.length;
+    const low = ipPrefix(first);
+    const start = from === undefined ? low : Buffer.concat([ipPrefix(from.address), from.sortKey]);
+    const range = { start: Buffer.compare(start, low) > 0 ? start : low, end: nextPrefix(ipPrefix(last)) };
+    for (const chunk of this.#chunks(this.#ipIndex, range, chunkSize)) {
+      yield chunk.map(({ key, value }) => ({
+        address: key.subarray(1, 1 + width),
+        sortKey: key.subarray(1 + width, 1 + width + SORT_KEY_BYTES),
+        rrname: value.toString("utf8"),
+      }));
+    }
+  }
+
   async *scanAddresses(
     first: Uint8Array,
     last: Uint8Array,
@@ -312,6 +360,32 @@ class LmdbStore implements Store {
     for (const chunk of this.#chunks(this.#records, rangeUnder(prefix, range), chunkSize)) {
       yield chunk.map(({ key, value }) => ({ sortKey: key.subarray(prefix.length), value }));
     }
+  }
+
+  async readOwners(requests: readonly OwnerRead[], limit: number): Promise<StoredValue[][]> {
+    return requests.map(({ rrname, range }) => {
+      const prefix = namePrefix(rrname);
+      const out: StoredValue[] = [];
+      for (const { key, value } of this.#records.getRange({ ...rangeUnder(prefix, range), limit })) {
+        out.push({ sortKey: key.subarray(prefix.length), value });
+      }
+      return out;
+    });
+  }
+
+  async readIndexes(requests: readonly IndexRead[], limit: number): Promise<IndexEntry[][]> {
+    return requests.map(({ ref, range }) => {
+      const prefix = indexPrefix(ref);
+      const db = ref.kind === "ip" ? this.#ipIndex : this.#nameIndex;
+      const out: IndexEntry[] = [];
+      for (const { key, value } of db.getRange({ ...rangeUnder(prefix, range), limit })) {
+        out.push({
+          sortKey: key.subarray(prefix.length, prefix.length + SORT_KEY_BYTES),
+          rrname: value.toString("utf8"),
+        });
+      }
+      return out;
+    });
   }
 
   async *scanIndex(ref: IndexRef, range: SortKeyRange, chunkSize: number): AsyncIterable<IndexEntry[]> {

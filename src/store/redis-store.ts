@@ -29,10 +29,12 @@ import type {
   DocKind,
   EncodedRecord,
   IndexEntry,
+  IndexRead,
   IndexRef,
   MemberSpace,
   NamePattern,
   NameSpace,
+  OwnerRead,
   RecordRef,
   SensorLines,
   SetWriteBatch,
@@ -380,6 +382,39 @@ class RedisStore implements Store {
       if (members.length < chunkSize) return;
       low = `(${members[members.length - 1]}`;
     }
+  }
+
+  async readOwners(requests: readonly OwnerRead[], limit: number): Promise<StoredValue[][]> {
+    const found = await this.#readLex(
+      requests.map(({ rrname, range }) => ({ key: this.#keys.owner(rrname), range })),
+      limit,
+    );
+    return found.map((members) =>
+      members.map((m) => ({ sortKey: m.subarray(0, SORT_KEY_BYTES), value: m.subarray(SORT_KEY_BYTES) })),
+    );
+  }
+
+  async readIndexes(requests: readonly IndexRead[], limit: number): Promise<IndexEntry[][]> {
+    const found = await this.#readLex(
+      requests.map(({ ref, range }) => ({ key: this.#keys.index(ref), range })),
+      limit,
+    );
+    return found.map((members) =>
+      members.map((m) => ({
+        sortKey: m.subarray(0, SORT_KEY_BYTES),
+        rrname: m.subarray(SORT_KEY_BYTES).toString("utf8"),
+      })),
+    );
+  }
+
+  /** The first `limit` members of each set within its range: one pipeline for them all. */
+  async #readLex(reads: Array<{ key: string; range: SortKeyRange }>, limit: number): Promise<Buffer[][]> {
+    if (reads.length === 0) return [];
+    const pipeline = this.#redis.pipeline();
+    for (const { key, range } of reads) {
+      pipeline.zrangebylexBuffer(key, lexMin(range.start), lexMax(range.end), "LIMIT", 0, limit);
+    }
+    return (await execPipeline(pipeline)) as Buffer[][];
   }
 
   async getRecords(refs: readonly RecordRef[]): Promise<(Buffer | undefined)[]> {

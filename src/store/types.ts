@@ -57,6 +57,18 @@ export interface IndexEntry {
   rrname: string;
 }
 
+/** One name's records to read, within a sort-key range. */
+export interface OwnerRead {
+  rrname: string;
+  range: SortKeyRange;
+}
+
+/** One target's index entries to read, within a sort-key range. */
+export interface IndexRead {
+  ref: IndexRef;
+  range: SortKeyRange;
+}
+
 export interface RecordRef {
   rrname: string;
   sortKey: Buffer;
@@ -177,6 +189,13 @@ export interface Store {
   scanOwner(rrname: string, range: SortKeyRange, chunkSize: number): AsyncIterable<StoredValue[]>;
   /** Records whose rdata points to `ref`, ascending by sort key then rrname. */
   scanIndex(ref: IndexRef, range: SortKeyRange, chunkSize: number): AsyncIterable<IndexEntry[]>;
+  /**
+   * For each request, the first `limit` records owned by its name within its range, ascending by sort
+   * key: many names in one call (one pipelined round trip on Redis, no per-name iterator on LMDB).
+   */
+  readOwners(requests: readonly OwnerRead[], limit: number): Promise<StoredValue[][]>;
+  /** For each request, the first `limit` index entries of its target within its range (see readOwners). */
+  readIndexes(requests: readonly IndexRead[], limit: number): Promise<IndexEntry[][]>;
   /** The stored values of the given records (undefined where absent), in order. */
   getRecords(refs: readonly RecordRef[]): Promise<(Buffer | undefined)[]>;
   /**
@@ -199,6 +218,26 @@ export interface Store {
     from: Uint8Array | undefined,
     chunkSize: number,
   ): AsyncIterable<Uint8Array[]>;
+  /**
+   * Optional, for stores that keep a domain's subtree in one key range (LMDB): the records owned by
+   * every name strictly under `domain`, ordered by reversed name then sort key, from `from` (inclusive)
+   * on, in one scan. The same answer as scanNames + readOwners, without a lookup per name.
+   */
+  scanOwnersUnder?(
+    domain: string,
+    from: { rrname: string; sortKey: Buffer } | undefined,
+    chunkSize: number,
+  ): AsyncIterable<Array<{ rrname: string; sortKey: Buffer; value: Buffer }>>;
+  /**
+   * Optional, for stores that keep addresses in one key range (LMDB): the index entries of every
+   * address in [first, last], ordered by address then sort key, from `from` (inclusive) on.
+   */
+  scanAddressEntries?(
+    first: Uint8Array,
+    last: Uint8Array,
+    from: { address: Uint8Array; sortKey: Buffer } | undefined,
+    chunkSize: number,
+  ): AsyncIterable<Array<{ address: Uint8Array; sortKey: Buffer; rrname: string }>>;
   /** Every rcode observation of `rrname`. */
   listRcodes(rrname: string): Promise<StoredRcode[]>;
   /** Lines ingested per sensor id. */
