@@ -49,6 +49,17 @@ export async function firstOf(
   return { records, more: false };
 }
 
+async function* filtered(
+  source: AsyncIterable<DecodedRecord[]>,
+  rrtypes: RrtypeFilter,
+  fences: TimeFences,
+): AsyncGenerator<DecodedRecord[]> {
+  for await (const chunk of source) {
+    const kept = chunk.filter((record) => matchesFilters(record, rrtypes, fences));
+    if (kept.length > 0) yield kept;
+  }
+}
+
 /** What one query reads: its records in a stable order, and the cursor after any of them. */
 export interface RecordSource {
   records(after: string | undefined): AsyncIterable<DecodedRecord[]>;
@@ -66,17 +77,18 @@ export function exactSource(
       ? { pointingTo: { kind: "ip", bytes: value.ip.bytes, text: value.ip.text } }
       : { owner: value.name, pointingTo: { kind: "name", name: value.name } };
   if (rrtypes.kind === "one") query.rrtype = rrtypes.rrtype;
+  // Without fences, and with no rrtype filter or one the key range already applies, the store's order
+  // is the answer: no per-record check (this is every CIRCL client's query).
+  const unfiltered = (rrtypes.kind === "all" || rrtypes.kind === "one") && Object.keys(fences).length === 0;
   return {
-    async *records(after) {
+    records(after) {
       let from: Buffer | undefined;
       if (after !== undefined) {
         from = sortKeyOfCursor(after);
         if (!from) throw badRequest("dribble-paginate-cursor is not a cursor this server issued");
       }
-      for await (const chunk of queryRecords(store, { ...query, after: from })) {
-        const kept = chunk.filter((record) => matchesFilters(record, rrtypes, fences));
-        if (kept.length > 0) yield kept;
-      }
+      const records = queryRecords(store, { ...query, after: from });
+      return unfiltered ? records : filtered(records, rrtypes, fences);
     },
     cursorAfter: (record) => cursorOf(record.sortKey),
   };
