@@ -45,6 +45,17 @@ export function d4PdnsRoutes(options: D4RouteOptions) {
   const { store, origin } = options;
   const app = new Hono<RequestEnv>();
   const headers = { "content-type": NDJSON };
+  // COF NDJSON of the records, within the user's result limit, streamed.
+  const streamRecords = async (c: Context<RequestEnv>, records: AsyncIterable<DecodedRecord[]>) =>
+    answer(
+      c,
+      await chunkedBody(
+        joinLines(limitChunks(records, resultsMax(c)), (r) => cofLine(r, origin)),
+        streamOutcomeReporter(c),
+      ),
+      200,
+      headers,
+    );
 
   app.get("/query/*", async (c) => {
     const value = queryValueOf(c, "/query/");
@@ -52,29 +63,12 @@ export function d4PdnsRoutes(options: D4RouteOptions) {
       value.kind === "ip"
         ? recordsOfNamesPointingTo(store, refOf(value))
         : queryRecords(store, { owner: value.name });
-    return answer(
-      c,
-      await chunkedBody(
-        joinLines(limitChunks(records, resultsMax(c)), (r) => cofLine(r, origin)),
-        streamOutcomeReporter(c),
-      ),
-      200,
-      headers,
-    );
+    return streamRecords(c, records);
   });
 
   app.get("/fquery/*", async (c) => {
     const value = queryValueOf(c, "/fquery/");
-    const records = queryRecords(store, { pointingTo: refOf(value) });
-    return answer(
-      c,
-      await chunkedBody(
-        joinLines(limitChunks(records, resultsMax(c)), (r) => cofLine(r, origin)),
-        streamOutcomeReporter(c),
-      ),
-      200,
-      headers,
-    );
+    return streamRecords(c, queryRecords(store, { pointingTo: refOf(value) }));
   });
 
   app.get("/info", async (c) => {
