@@ -46,6 +46,12 @@ const configSchema = z.object({
   pdnsMaxCidr4: z.coerce.number().int().min(0).max(32).default(16),
   pdnsMaxCidr6: z.coerce.number().int().min(0).max(128).default(48),
   bulkMaxValues: z.coerce.number().int().min(1).max(100_000).default(10_000),
+  ingestMaxBytes: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(Number.MAX_SAFE_INTEGER)
+    .default(1 << 30),
   defaultDaily: limitSchema.default(null),
   defaultBurstSize: limitSchema.default(null),
   defaultBurstWindow: z.coerce.number().int().positive().max(86_400).default(60),
@@ -103,6 +109,7 @@ const SETTINGS: Record<ConfigKey, { flag: string; env: string }> = {
   pdnsMaxCidr4: { flag: "--pdns-max-cidr4", env: "PDNS_PSSL_PDNS_MAX_CIDR4" },
   pdnsMaxCidr6: { flag: "--pdns-max-cidr6", env: "PDNS_PSSL_PDNS_MAX_CIDR6" },
   bulkMaxValues: { flag: "--bulk-max-values", env: "PDNS_PSSL_BULK_MAX_VALUES" },
+  ingestMaxBytes: { flag: "--ingest-max-bytes", env: "PDNS_PSSL_INGEST_MAX_BYTES" },
   defaultDaily: { flag: "--default-daily", env: "PDNS_PSSL_DEFAULT_DAILY" },
   defaultBurstSize: { flag: "--default-burst-size", env: "PDNS_PSSL_DEFAULT_BURST_SIZE" },
   defaultBurstWindow: { flag: "--default-burst-window", env: "PDNS_PSSL_DEFAULT_BURST_WINDOW" },

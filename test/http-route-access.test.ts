@@ -71,6 +71,19 @@ const ROUTES: RouteCase[] = [
   admin("GET", "/admin/audit?limit=5", 200),
   admin("POST", "/admin/jwt/rotate", 200),
   { method: "POST", path: "/auth/token", role: "analyst", wrongRole: undefined, status: 200 },
+  ...(["passivedns", "ja3-jl", "eve"] as const).map(
+    (format): RouteCase => ({
+      method: "POST",
+      path: `/ingest/${format}`,
+      body:
+        format === "passivedns"
+          ? "1700000000.1||10.0.0.1||10.0.0.2||IN||a.example.||A||192.0.2.1||60||1\n"
+          : "",
+      role: "sensor",
+      wrongRole: "analyst",
+      status: 200,
+    }),
+  ),
 ];
 
 const CASES = [

@@ -22,6 +22,7 @@ import { circlPsslRoutes } from "./routes/circl-pssl.js";
 import { d4PdnsRoutes } from "./routes/d4-pdns.js";
 import { dnsdbRoutes } from "./routes/dnsdb.js";
 import { dnsdbRateLimitRoutes } from "./routes/dnsdb-rate-limit.js";
+import { ingestRoutes } from "./routes/ingest.js";
 import { pdnsBulkRoutes } from "./routes/pdns-bulk.js";
 import { psslExtendedRoutes } from "./routes/pssl-extended.js";
 
@@ -43,6 +44,7 @@ export interface AppDependencies {
     | "pdnsMaxCidr4"
     | "pdnsMaxCidr6"
     | "bulkMaxValues"
+    | "ingestMaxBytes"
     | "trustProxy"
   >;
   version: string;
@@ -55,6 +57,8 @@ const QUERY: RoutePolicy = { roles: ["analyst"], metered: true, audited: true };
 const OWN_STANDING: RoutePolicy = { roles: ["analyst"], metered: false, audited: false };
 /** Administration: admins only, audited. */
 const ADMIN: RoutePolicy = { roles: ["admin"], metered: false, audited: true };
+/** Feeding observations: sensors (and admins), audited, not counted as queries. */
+const INGEST: RoutePolicy = { roles: ["sensor"], metered: false, audited: true };
 /** Exchanging a credential for a JWT: every role, audited. */
 const ANY_ROLE: RoutePolicy = { roles: ["analyst", "sensor"], metered: false, audited: true };
 
@@ -71,6 +75,7 @@ export const ROUTE_POLICIES: ReadonlyArray<readonly [path: string, policy: Route
   ["/dnsdb/v2/summarize/*", QUERY],
   ["/admin/*", ADMIN],
   ["/auth/token", ANY_ROLE],
+  ["/ingest/*", INGEST],
 ];
 
 export function createApp(deps: AppDependencies) {
@@ -131,6 +136,7 @@ export function createApp(deps: AppDependencies) {
       defaultQuota: deps.defaultQuota,
     }),
   );
+  app.route("/ingest", ingestRoutes({ store: deps.store, maxBodyBytes: deps.config.ingestMaxBytes }));
   app.route("/auth", authTokenRoutes(deps.jwt, deps.jwtTtlSeconds));
   app.route("/auth", jwksRoutes(deps.jwt));
   app.route("/", d4PdnsRoutes({ store: deps.store, origin: deps.config.origin, version: deps.version }));

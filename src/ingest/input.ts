@@ -9,7 +9,7 @@ import { createGunzip } from "node:zlib";
  * Yields the bytes of `source`, decompressed when they start with the gzip magic (1f 8b): the
  * first chunk is peeked, so compressed stdin works too and file names do not matter.
  */
-async function* decompressIfGzip(source: Readable): AsyncGenerator<Buffer> {
+export async function* decompressIfGzip(source: AsyncIterable<Buffer> | Readable): AsyncGenerator<Buffer> {
   const chunks = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const head: Buffer[] = [];
   let headBytes = 0;
