@@ -8,6 +8,7 @@ import { AccountError } from "./auth/accounts.js";
 import { registerAccountCommands, UsageError } from "./cli/account-commands.js";
 import { progressReporter } from "./cli/progress.js";
 import { type Config, ConfigError, type ConfigKey, loadConfig } from "./config.js";
+import { consumeD4Queue, type D4QueueType } from "./ingest/d4-queue.js";
 import { type IngestSummary, ingestPassiveDns } from "./ingest/ingest-passivedns.js";
 import { ingestTls, type TlsIngestSummary } from "./ingest/ingest-tls.js";
 import { openInput } from "./ingest/input.js";
@@ -190,6 +191,43 @@ function formatSummary(s: IngestSummary): string {
 }
 
 registerAccountCommands(program, withStore);
+
+program
+  .command("d4")
+  .description("D4 project integration")
+  .command("consume")
+  .description("consume a D4 analyzer queue (analyzer:<type>:<uuid>) at least once, oldest first")
+  .requiredOption("--redis <url>", "the D4 analyzer Redis, e.g. redis://127.0.0.1:6380/2")
+  .requiredOption("--queue <uuid>", "the queue uuid from the D4 web UI")
+  .addOption(new Option("--type <type>", "D4 type").choices(["8", "ja3-jl"]).makeOptionMandatory())
+  .option("--sensor-id <id>", "sensor id recorded with every record (default d4:<uuid>)")
+  .option("--batch <n>", "items moved and committed at once", "5000")
+  .option("--once", "stop when the queue is empty")
+  .action(
+    async (
+      opts: {
+        redis: string;
+        queue: string;
+        type: D4QueueType;
+        sensorId?: string;
+        batch: string;
+        once?: boolean;
+      },
+      command: Command,
+    ) => {
+      const batchSize = Number(opts.batch);
+      if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000) {
+        throw new UsageError("--batch: 1 to 100000");
+      }
+      const stop = new AbortController();
+      process.once("SIGINT", () => stop.abort());
+      process.once("SIGTERM", () => stop.abort());
+      const stats = await withStore(command, (store) =>
+        consumeD4Queue({ ...opts, redisUrl: opts.redis, batchSize, store, signal: stop.signal, log }),
+      );
+      process.stdout.write(`${JSON.stringify(stats)}\n`);
+    },
+  );
 
 program.parseAsync().catch((error: unknown) => {
   if (
