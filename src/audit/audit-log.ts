@@ -133,16 +133,18 @@ export class AuditLog {
       if (!match) throw new AuditCursorError("cursor is not one this server issued");
       before = { timeMs: Number(match[1]), id: match[2] as string };
     }
+    // One more than asked: a cursor only when something follows (none on the last page).
     const stored = await this.#store.readAudit({
       user: query.user,
       sinceMs: query.sinceMs,
       untilMs: query.untilMs,
       before,
-      limit: query.limit,
+      limit: query.limit + 1,
     });
-    const entries = stored.map((s) => entrySchema.parse(JSON.parse(s.json)) as AuditEntry);
-    const last = stored[stored.length - 1];
-    return stored.length === query.limit && last
+    const page = stored.slice(0, query.limit);
+    const entries = page.map((s) => entrySchema.parse(JSON.parse(s.json)) as AuditEntry);
+    const last = page[page.length - 1];
+    return stored.length > query.limit && last
       ? { entries, cursor: `${last.timeMs}-${last.id}` }
       : { entries };
   }

@@ -111,6 +111,8 @@ export class AccountError extends Error {
 }
 
 const USE_RECORD_INTERVAL_MS = 60_000;
+/** Longest token lifetime that may be asked for (beyond it, no expiry at all is the honest choice). */
+const MAX_TOKEN_LIFETIME_MS = 3650 * 86_400_000;
 
 function isActiveAdmin(user: User): boolean {
   return user.role === "admin" && !user.disabled;
@@ -181,8 +183,12 @@ export class Accounts {
     if (!ROLES.includes(updated.role)) {
       throw new AccountError("invalid_role", `a role is one of ${ROLES.join(", ")}`);
     }
-    if (isActiveAdmin(user) && !isActiveAdmin(updated)) await this.#requireAnotherAdmin(name);
+    const demoting = isActiveAdmin(user) && !isActiveAdmin(updated);
+    if (demoting) await this.#requireAnotherAdmin(name);
     await this.#store.putDoc("user", name, JSON.stringify(updated));
+    // Two admins demoting each other at once both pass the check above: look again after writing, and
+    // undo this change if no enabled admin is left (one of the two, or both, then gets last_admin).
+    if (demoting) await this.#keepAnAdmin(name, () => this.#store.putDoc("user", name, JSON.stringify(user)));
     return updated;
   }
 
@@ -200,6 +206,9 @@ export class Accounts {
     if (isActiveAdmin(user)) await this.#requireAnotherAdmin(name);
     // The user document goes first: from then on no token of theirs authenticates, even mid-way.
     await this.#store.deleteDoc("user", name);
+    if (isActiveAdmin(user)) {
+      await this.#keepAnAdmin(name, () => this.#store.putDoc("user", name, JSON.stringify(user)));
+    }
     for (const doc of await this.#tokenDocsOf(name)) {
       await this.#store.deleteDoc("token", doc.id);
       await this.#store.deleteDoc("token-use", doc.id);
@@ -214,6 +223,12 @@ export class Accounts {
     await this.#requireUser(user);
     if (expiresAt !== undefined && !(expiresAt.getTime() > Date.now())) {
       throw new AccountError("invalid_expiry", "a token's expiry must be in the future");
+    }
+    if (expiresAt !== undefined && expiresAt.getTime() > Date.now() + MAX_TOKEN_LIFETIME_MS) {
+      throw new AccountError(
+        "invalid_expiry",
+        "a token may live at most 10 years (omit the expiry for none)",
+      );
     }
     let generated = generateApiToken();
     // 64-bit ids practically never collide, but a collision would silently replace another's token.
@@ -323,6 +338,13 @@ export class Accounts {
   async #tokenDocsOf(user: string): Promise<TokenDoc[]> {
     const docs = await this.#store.listDocs("token");
     return docs.map(([id, json]) => readTokenDoc(id, json)).filter((doc) => doc.user === user);
+  }
+
+  /** After a change that removed an admin: when no enabled admin is left, undoes it and refuses. */
+  async #keepAnAdmin(name: string, undo: () => Promise<void>): Promise<void> {
+    if ((await this.listUsers()).some(isActiveAdmin)) return;
+    await undo();
+    throw new AccountError("last_admin", `${name} is the last enabled admin; create another first`);
   }
 
   async #requireAnotherAdmin(name: string): Promise<void> {

@@ -186,7 +186,12 @@ export function registerAccountCommands(program: Command, withStore: WithStore):
           burstWindow: limitFlag("--burst-window", opts.burstWindow),
           resultsMax: limitFlag("--results-max", opts.resultsMax),
         };
-        if (changes.burstWindow === null) throw new UsageError("--burst-window: expected seconds or default");
+        if (
+          changes.burstWindow === null ||
+          (typeof changes.burstWindow === "number" && changes.burstWindow > 86_400)
+        ) {
+          throw new UsageError("--burst-window: expected 1 to 86400 seconds, or default");
+        }
         if (Object.values(changes).every((v) => v === "keep")) {
           throw new UsageError("give at least one of --daily, --burst-size, --burst-window, --results-max");
         }

@@ -36,10 +36,13 @@ export interface AccessDependencies {
 
 const CHALLENGE = 'Basic realm="pdns-pssl"';
 
-/** The client's address: the socket peer, or the first X-Forwarded-For hop behind a trusted proxy. */
+/**
+ * The client's address: the socket peer, or behind a trusted proxy the last X-Forwarded-For entry —
+ * the one that proxy appended; entries before it are whatever the client chose to send.
+ */
 export function clientAddress(c: Context, trustProxy: boolean): string {
   if (trustProxy) {
-    const forwarded = c.req.header("X-Forwarded-For")?.split(",")[0]?.trim();
+    const forwarded = c.req.header("X-Forwarded-For")?.split(",").at(-1)?.trim();
     if (forwarded) return forwarded;
   }
   try {

@@ -53,6 +53,8 @@ export interface AppDependencies {
 
 /** Queries: analysts (and admins), counted against quotas, audited. */
 const QUERY: RoutePolicy = { roles: ["analyst"], metered: true, audited: true };
+/** Many queries in one request: the route counts one per value, all at once, before reading any. */
+const BULK_QUERY: RoutePolicy = { roles: ["analyst"], metered: false, audited: true };
 /** Reading one's own standing: analysts, neither counted nor audited. */
 const OWN_STANDING: RoutePolicy = { roles: ["analyst"], metered: false, audited: false };
 /** Administration: admins only, audited. */
@@ -64,7 +66,9 @@ const ANY_ROLE: RoutePolicy = { roles: ["analyst", "sensor"], metered: false, au
 
 /** Every protected path and its policy; a path absent from here is public (/auth/jwks.json, /dnsdb/v2/ping). */
 export const ROUTE_POLICIES: ReadonlyArray<readonly [path: string, policy: RoutePolicy]> = [
-  ["/pdns/*", QUERY],
+  ["/pdns/query/*", QUERY],
+  ["/pdns/rcodes/*", QUERY],
+  ["/pdns/bulk", BULK_QUERY],
   ["/query/*", QUERY],
   ["/fquery/*", QUERY],
   ["/info", QUERY],

@@ -31,6 +31,26 @@ export async function jsonBody<T>(c: Context, schema: z.ZodType<T>): Promise<T> 
   return result.data;
 }
 
+/**
+ * The body as UTF-8 text, read with a byte limit: 413 as soon as Content-Length or the bytes read pass
+ * it (a chunked body is never gathered beyond it).
+ */
+export async function bodyText(c: Context, maxBytes: number): Promise<string> {
+  const tooLarge = () =>
+    new ApiError(413, "too_large", `the body may be at most ${maxBytes} bytes`, { connection: "close" });
+  if (Number(c.req.header("content-length") ?? 0) > maxBytes) throw tooLarge();
+  const body = c.req.raw.body;
+  if (!body) return "";
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  for await (const chunk of body) {
+    bytes += chunk.byteLength;
+    if (bytes > maxBytes) throw tooLarge();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
 /** One line naming each problem and where it is: `role: expected one of admin|analyst|sensor`. */
 export function describeIssues(error: z.ZodError): string {
   return error.issues

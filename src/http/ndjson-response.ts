@@ -26,12 +26,20 @@ export async function chunkedBody(
   onDone: (outcome: StreamOutcome) => void = () => {},
 ): Promise<string | ReadableStream<Uint8Array>> {
   const iterator = chunks[Symbol.asyncIterator]();
-  const first = await iterator.next();
-  if (first.done) {
-    onDone({ lines: 0, aborted: false });
-    return "";
+  let first: IteratorResult<string>;
+  let second: IteratorResult<string>;
+  try {
+    first = await iterator.next();
+    if (first.done) {
+      onDone({ lines: 0, aborted: false });
+      return "";
+    }
+    second = await iterator.next();
+  } catch (error) {
+    // The answer fails before it starts (a bad cursor...): it is still complete, with nothing sent.
+    onDone({ lines: 0, aborted: true });
+    throw error;
   }
-  const second = await iterator.next();
   if (second.done) {
     onDone({ lines: countLines(first.value), aborted: false });
     return first.value;

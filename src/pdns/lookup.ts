@@ -178,7 +178,9 @@ function recordsOf(
       }
       if (store.scanAddressEntries)
         return addressEntries(store, target.first, target.last, position, chunkSize);
-      const addresses = store.scanAddresses(target.first, target.last, position?.address, NAMES_PER_READ);
+      const addresses = refusingTooWide(
+        store.scanAddresses(target.first, target.last, position?.address, NAMES_PER_READ),
+      );
       return recordsPerKey(
         addresses,
         position,
@@ -265,6 +267,20 @@ function resumeAt<K>(
 ): { key: K; sortKey: Buffer } | undefined {
   if (!position || key === undefined) return undefined;
   return { key, sortKey: successorKey(position.sortKey) ?? LAST_KEY };
+}
+
+/** A store's refusal of a range it cannot enumerate (RangeError) as the caller's error. */
+async function* refusingTooWide<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
+  try {
+    yield* source;
+  } catch (error) {
+    if (error instanceof RangeError) {
+      throw new LookupError(
+        "address range too wide for this store: at most 65,536 IPv4 /16 or IPv6 /32 blocks",
+      );
+    }
+    throw error;
+  }
 }
 
 /** How the records of many keys (names or addresses) are read: in groups, and one big key alone. */

@@ -508,19 +508,12 @@ class LmdbStore implements Store {
   async takeCounters(scope: string, counters: readonly CounterSpec[], cost: number): Promise<CounterState> {
     const now = Date.now();
     const keys = counters.map((counter) => `${scope}\0${counter.name}`);
-    const values = keys.map((key) => {
-      let value = this.#counterCache.get(key);
-      if (value === undefined) {
-        value = this.#counters.get(key) ?? { count: 0, resetAt: 0 };
-        this.#counterCache.set(key, value);
-      }
-      return value;
-    });
-    values.forEach((value, i) => {
-      if (value.resetAt <= now) {
-        value.count = 0;
-        value.resetAt = now + (counters[i] as CounterSpec).ttlMs;
-      }
+    // A counter past its lifetime (or never started) reads as a fresh one; only a taking call starts
+    // its lifetime, so a zero-cost check (rate_limit, the lock-out guard) never opens a window.
+    const values = keys.map((key, i) => {
+      const stored = this.#counterCache.get(key) ?? this.#counters.get(key);
+      if (stored && stored.resetAt > now) return stored;
+      return { count: 0, resetAt: now + (counters[i] as CounterSpec).ttlMs };
     });
     // Refused when taking `cost` (at least one: a zero-cost check asks whether one more fits) would pass a limit.
     const taken = values.every(
@@ -529,8 +522,10 @@ class LmdbStore implements Store {
     if (taken && cost > 0) {
       values.forEach((value, i) => {
         value.count += cost;
+        const key = keys[i] as string;
+        this.#counterCache.set(key, value);
         // Written behind (lmdb batches async puts): a crash loses at most the last moments' counts.
-        void this.#counters.put(keys[i] as string, value);
+        void this.#counters.put(key, value);
       });
     }
     if (this.#counterCache.size > 100_000) this.#sweepCounters(now);

@@ -25,7 +25,7 @@ export function authTokenRoutes(jwt: JwtService, defaultTtlSeconds: number) {
     let ttl: number | undefined;
     if (body.expires_in !== undefined) {
       ttl = parseDuration(body.expires_in);
-      if (ttl === undefined) throw badRequest("expires_in: expected seconds, or digits with s, m or h");
+      if (ttl === undefined) throw badRequest("expires_in: expected seconds, or digits with s, m, h, d or w");
     }
     // A JWT never outlives the API token it came from (that is checked on every request anyway; this
     // makes expires_at tell the truth).

@@ -16,10 +16,11 @@ import type { DecodedRecord } from "../../pdns/record-query.js";
 import { TimeFenceError, timeFencesOf } from "../../pdns/time-fences.js";
 import type { Store } from "../../store/types.js";
 import { ApiError, badRequest } from "../errors.js";
-import { describeIssues } from "../json-body.js";
+import { bodyText, describeIssues } from "../json-body.js";
 import { chunkedBody, NDJSON } from "../ndjson-response.js";
 import { checkBlockWidth, firstOf, rrtypeFilterOf, sourceOf } from "../pdns-query.js";
 import {
+  addResponseHeaders,
   answer,
   noteQueryValue,
   type RequestEnv,
@@ -52,7 +53,7 @@ const itemSchema = z.union([
     time_first_after: fence.optional(),
     time_last_before: fence.optional(),
     time_last_after: fence.optional(),
-    limit: z.number().int().positive().optional(),
+    limit: z.number().int().positive().max(100_000).optional(),
   }),
 ]);
 type BulkItem = z.infer<typeof itemSchema>;
@@ -98,30 +99,19 @@ export function pdnsBulkRoutes(options: BulkRouteOptions) {
   const app = new Hono<RequestEnv>();
 
   app.post("/bulk", async (c) => {
-    if (Number(c.req.header("content-length") ?? 0) > MAX_BODY_BYTES) {
-      throw new ApiError(413, "too_large", `the body may be at most ${MAX_BODY_BYTES} bytes`);
-    }
-    const text = await c.req.text();
-    if (text.length > MAX_BODY_BYTES) {
-      throw new ApiError(413, "too_large", `the body may be at most ${MAX_BODY_BYTES} bytes`);
-    }
+    const text = await bodyText(c, MAX_BODY_BYTES);
     const items = itemsOf(text, options.maxValues);
     noteQueryValue(c, `${items.length} values`);
     const principal = c.get("principal");
-    // The access check counted one query; the other values count too.
-    if (items.length > 1) {
-      const status = await options.limiter.take(
-        principal.user,
-        c.get("quota") as EffectiveQuota,
-        items.length - 1,
-      );
-      if (!status.allowed) {
-        throw new ApiError(429, "quota_exceeded", `not enough quota left for ${items.length} values`, {
-          ...rateLimitHeaders(status),
-          "Retry-After": String(status.retryAfter ?? 1),
-        });
-      }
+    // Every value is a query: all are counted at once, or none (a refused request costs nothing).
+    const status = await options.limiter.take(principal.user, c.get("quota") as EffectiveQuota, items.length);
+    if (!status.allowed) {
+      throw new ApiError(429, "quota_exceeded", `not enough quota left for ${items.length} values`, {
+        ...rateLimitHeaders(status),
+        "Retry-After": String(status.retryAfter ?? 1),
+      });
     }
+    addResponseHeaders(c, rateLimitHeaders(status));
     const cap = resultsMax(c);
     const admin = principal.role === "admin";
 
