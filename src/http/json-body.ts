@@ -12,12 +12,7 @@ const MAX_BODY_BYTES = 64 * 1024;
  * counts as `{}` (every field optional routes then work with `-X POST` alone).
  */
 export async function jsonBody<T>(c: Context, schema: z.ZodType<T>): Promise<T> {
-  const length = Number(c.req.header("content-length") ?? 0);
-  if (length > MAX_BODY_BYTES)
-    throw new ApiError(413, "too_large", `the body may be at most ${MAX_BODY_BYTES} bytes`);
-  const text = await c.req.text();
-  if (text.length > MAX_BODY_BYTES)
-    throw new ApiError(413, "too_large", `the body may be at most ${MAX_BODY_BYTES} bytes`);
+  const text = await bodyText(c, MAX_BODY_BYTES);
   let value: unknown = {};
   if (text.trim() !== "") {
     try {
