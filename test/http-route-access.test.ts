@@ -43,7 +43,14 @@ const admin = (method: string, path: string, status: number, body?: string): Rou
 const ROUTES: RouteCase[] = [
   analyst("/pdns/query/example.lu"),
   analyst("/pdns/rcodes/example.lu"),
-  { method: "POST", path: "/pdns/bulk", body: '["example.lu"]', role: "analyst", wrongRole: "sensor", status: 200 },
+  {
+    method: "POST",
+    path: "/pdns/bulk",
+    body: '["example.lu"]',
+    role: "analyst",
+    wrongRole: "sensor",
+    status: 200,
+  },
   analyst("/query/example.lu"),
   analyst("/fquery/192.0.2.1"),
   analyst("/info"),
