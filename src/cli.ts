@@ -7,7 +7,9 @@ import { TimeBoundError } from "./audit/time-bound.js";
 import { AccountError } from "./auth/accounts.js";
 import { registerAccountCommands, UsageError } from "./cli/account-commands.js";
 import { progressReporter } from "./cli/progress.js";
+import { registerSensorCommands } from "./cli/sensor-commands.js";
 import { type Config, ConfigError, type ConfigKey, loadConfig } from "./config.js";
+import { SensorError } from "./d4/sensors.js";
 import { consumeD4Queue, type D4QueueType } from "./ingest/d4-queue.js";
 import { type IngestSummary, ingestPassiveDns } from "./ingest/ingest-passivedns.js";
 import { ingestTls, type TlsIngestSummary } from "./ingest/ingest-tls.js";
@@ -191,6 +193,7 @@ function formatSummary(s: IngestSummary): string {
 }
 
 registerAccountCommands(program, withStore);
+registerSensorCommands(program, withStore);
 
 program
   .command("d4")
@@ -235,7 +238,8 @@ program.parseAsync().catch((error: unknown) => {
     error instanceof AccountError ||
     error instanceof UsageError ||
     error instanceof TimeBoundError ||
-    error instanceof AuditCursorError
+    error instanceof AuditCursorError ||
+    error instanceof SensorError
   ) {
     process.stderr.write(`pdns-pssl: ${error.message}\n`);
     process.exit(2);

@@ -46,6 +46,11 @@ const configSchema = z.object({
   pdnsMaxCidr4: z.coerce.number().int().min(0).max(32).default(16),
   pdnsMaxCidr6: z.coerce.number().int().min(0).max(128).default(48),
   bulkMaxValues: z.coerce.number().int().min(1).max(100_000).default(10_000),
+  secretKey: z
+    .string()
+    .trim()
+    .refine((text) => Buffer.from(text, "base64").length === 32, "expected 32 bytes in base64")
+    .optional(),
   ingestMaxBytes: z.coerce
     .number()
     .int()
@@ -110,6 +115,7 @@ const SETTINGS: Record<ConfigKey, { flag: string; env: string }> = {
   pdnsMaxCidr6: { flag: "--pdns-max-cidr6", env: "PDNS_PSSL_PDNS_MAX_CIDR6" },
   bulkMaxValues: { flag: "--bulk-max-values", env: "PDNS_PSSL_BULK_MAX_VALUES" },
   ingestMaxBytes: { flag: "--ingest-max-bytes", env: "PDNS_PSSL_INGEST_MAX_BYTES" },
+  secretKey: { flag: "--secret-key", env: "PDNS_PSSL_SECRET_KEY" },
   defaultDaily: { flag: "--default-daily", env: "PDNS_PSSL_DEFAULT_DAILY" },
   defaultBurstSize: { flag: "--default-burst-size", env: "PDNS_PSSL_DEFAULT_BURST_SIZE" },
   defaultBurstWindow: { flag: "--default-burst-window", env: "PDNS_PSSL_DEFAULT_BURST_WINDOW" },
@@ -155,7 +161,7 @@ export function loadConfig(
   const key = issue?.path[0] as ConfigKey;
   const setting = SETTINGS[key];
   const source = flags[key] !== undefined ? setting.flag : setting.env;
-  throw new ConfigError(
-    `invalid ${source} (${setting.flag} / ${setting.env}): ${issue?.message} (got ${JSON.stringify(raw[key])})`,
-  );
+  // A secret is never echoed, not even when it is wrong.
+  const got = key === "secretKey" ? "" : ` (got ${JSON.stringify(raw[key])})`;
+  throw new ConfigError(`invalid ${source} (${setting.flag} / ${setting.env}): ${issue?.message}${got}`);
 }

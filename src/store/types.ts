@@ -94,7 +94,7 @@ export type NameSpace = "owners" | "targets";
 export type NamePattern = { kind: "under"; domain: string } | { kind: "prefix"; labels: string };
 
 /** Collections of small JSON documents (users, tokens, when each token was last used, signing keys). */
-export type DocKind = "user" | "token" | "token-use" | "signing-key";
+export type DocKind = "user" | "token" | "token-use" | "signing-key" | "sensor";
 
 /** One counter of a `takeCounters` call: its name within the scope, its limit and its lifetime. */
 export interface CounterSpec {

@@ -1,0 +1,97 @@
+/** D4 sensor lifecycle on both stores, and the `sensors` CLI with its client configuration folder. */
+import { randomBytes, randomUUID } from "node:crypto";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Sensors } from "../src/d4/sensors.js";
+import { describeEachBackend } from "./helpers/backends.js";
+import { runCli } from "./helpers/cli.js";
+
+describeEachBackend("D4 sensors", ({ store }) => {
+  it("records an unknown sensor as pending, approves it with a key stored only encrypted, revokes and deletes it", async () => {
+    const sensors = new Sensors(store(), randomBytes(32));
+    const uuid = randomUUID();
+    await sensors.notePending(uuid, "192.0.2.7");
+    expect(await sensors.get(uuid)).toMatchObject({
+      uuid,
+      status: "pending",
+      sourceIp: "192.0.2.7",
+      bytes: 0,
+    });
+    expect(await sensors.keyOf(uuid)).toBeUndefined();
+
+    const key = await sensors.approve(uuid, "8");
+    expect(key).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect((await sensors.keyOf(uuid))?.toString()).toBe(key);
+    const raw = (await store().getDoc("sensor", uuid)) as string;
+    expect(raw).not.toContain(key);
+    expect(JSON.stringify(await sensors.list())).not.toContain("keyCipher");
+    // Another server secret cannot read it.
+    await expect(new Sensors(store(), randomBytes(32)).keyOf(uuid)).rejects.toThrow();
+
+    await sensors.noteSession(uuid, { bytes: 100, records: 3, rejects: 1, sourceIp: "192.0.2.8" });
+    expect(await sensors.get(uuid)).toMatchObject({
+      status: "approved",
+      type: "8",
+      bytes: 100,
+      records: 3,
+      rejects: 1,
+    });
+    await sensors.revoke(uuid);
+    expect(await sensors.keyOf(uuid)).toBeUndefined();
+    expect((await sensors.get(uuid))?.status).toBe("revoked");
+    await sensors.delete(uuid);
+    expect(await sensors.get(uuid)).toBeUndefined();
+    await expect(sensors.revoke(uuid)).rejects.toMatchObject({ code: "no_such_sensor" });
+    await expect(sensors.approve("not-a-uuid")).rejects.toMatchObject({ code: "invalid_uuid" });
+  });
+});
+
+describe("pdns-pssl sensors", () => {
+  let dir = "";
+  let env: Record<string, string> = {};
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "pp-sensors-"));
+    env = { PDNS_PSSL_DATA_DIR: join(dir, "data"), PDNS_PSSL_STORE: "embedded" };
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it("creates a sensor and its D4 client folder, approves, lists and revokes, with a private server secret", async () => {
+    const folder = join(dir, "client");
+    const added = await runCli(
+      ["sensors", "add", "--type", "ja3-jl", "--destination", "d4.example:4443", "--out", folder],
+      env,
+    );
+    expect(added.code).toBe(0);
+    const uuid = added.stdout.trim();
+    const read = (name: string) => readFile(join(folder, name), "utf8");
+    expect(await read("uuid")).toBe(`${uuid}\n`);
+    expect(await read("destination")).toBe("d4.example:4443\n");
+    expect(await read("type")).toBe("254\n");
+    expect(JSON.parse(await read("metaheader.json"))).toEqual({ type: "ja3-jl", encoding: "utf-8" });
+    expect((await read("key")).trim()).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect((await stat(join(folder, "key"))).mode & 0o777).toBe(0o600);
+    expect((await stat(join(dir, "data", "secret.key"))).mode & 0o777).toBe(0o600);
+
+    const other = randomUUID();
+    const approved = await runCli(["sensors", "approve", other, "--type", "8"], env);
+    expect(approved.code).toBe(0);
+    expect(approved.stdout.trim()).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    const list = JSON.parse((await runCli(["sensors", "list", "--json"], env)).stdout);
+    expect(list.map((s: { uuid: string; status: string }) => `${s.uuid} ${s.status}`).sort()).toEqual(
+      [`${uuid} approved`, `${other} approved`].sort(),
+    );
+    expect((await runCli(["sensors", "revoke", other], env)).stdout).toMatch(/revoked/);
+    const missing = await runCli(["sensors", "delete", randomUUID()], env);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/no sensor/);
+  });
+
+  it("refuses a secret key that is not 32 bytes without echoing it", async () => {
+    const bad = await runCli(["sensors", "list"], { PDNS_PSSL_SECRET_KEY: "c2VjcmV0LXRvby1zaG9ydA==" });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/PDNS_PSSL_SECRET_KEY/);
+    expect(bad.stderr).not.toContain("c2VjcmV0LXRvby1zaG9ydA==");
+  });
+});
