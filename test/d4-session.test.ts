@@ -103,8 +103,12 @@ describe("D4 session", () => {
   it("returns the lines of good packets before a bad one, and none of the bad one", async () => {
     const session = new D4Session({ keyOf });
     expect(await session.push(packet(8, "first\nsecond\n"))).toEqual(["first", "second"]);
-    const bad = Buffer.from(packet(8, "third\n"));
+    const bad = Buffer.from(packet(8, "fourth\n"));
     bad[D4_HEADER_BYTES] = 0x54;
-    await expect(session.push(bad)).rejects.toMatchObject({ reason: "bad_hmac" });
+    // The good packet and the bad one in one read: the good one's lines come with the error.
+    await expect(session.push(Buffer.concat([packet(8, "third\n"), bad]))).rejects.toMatchObject({
+      reason: "bad_hmac",
+      lines: ["third"],
+    });
   });
 });

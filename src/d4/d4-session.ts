@@ -31,6 +31,8 @@ export type D4SessionFailure =
 
 export class D4SessionError extends Error {
   readonly reason: D4SessionFailure;
+  /** Lines completed by the good packets of the same push, before the bad one: they passed their checks. */
+  lines: string[] = [];
 
   constructor(reason: D4SessionFailure, message: string) {
     super(message);
@@ -113,16 +115,22 @@ export class D4Session {
 
   /**
    * Takes the next bytes of the stream and returns the lines completed by them (without their `\n`).
-   * Throws D4SessionError when the session must end; nothing of a failing packet is returned.
+   * Throws D4SessionError when the session must end: nothing of the failing packet is returned, and the
+   * lines of the good packets before it come with the error.
    */
   async push(chunk: Buffer): Promise<string[]> {
     this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
     const lines: string[] = [];
-    for (;;) {
-      const packet = this.#nextPacket();
-      if (!packet) break;
-      const payload = await this.#check(packet);
-      if (payload.length > 0) lines.push(...this.#linesOf(payload));
+    try {
+      for (;;) {
+        const packet = this.#nextPacket();
+        if (!packet) break;
+        const payload = await this.#check(packet);
+        if (payload.length > 0) lines.push(...this.#linesOf(payload));
+      }
+    } catch (error) {
+      if (error instanceof D4SessionError) error.lines = lines;
+      throw error;
     }
     return lines;
   }
