@@ -53,6 +53,16 @@ program
   .option("--origin <uri>", "COF origin field of every record (env PDNS_PSSL_ORIGIN)")
   .option("--max-page-size <n>", "largest dribble-paginate-count accepted (env PDNS_PSSL_MAX_PAGE_SIZE)")
   .option("--pssl-max-cidr <prefixlen>", "widest IPv4 block a pssl query takes (env PDNS_PSSL_PSSL_MAX_CIDR)")
+  .option("--pdns-max-cidr4 <prefixlen>", "widest IPv4 block a non-admin pdns query takes (default 16)")
+  .option("--pdns-max-cidr6 <prefixlen>", "widest IPv6 block a non-admin pdns query takes (default 48)")
+  .option("--bulk-max-values <n>", "most values one POST /pdns/bulk takes (default 10000)")
+  .option("--ingest-max-bytes <n>", "largest POST /ingest/* body, as sent (default 1073741824)")
+  .option("--d4-listen <host:port>", "also run the D4 sensor endpoint (TLS) there (env PDNS_PSSL_D4_LISTEN)")
+  .option(
+    "--d4-cert <file>",
+    "PEM certificate of the D4 endpoint (default: a self-signed one in the data dir)",
+  )
+  .option("--d4-key <file>", "PEM private key of the D4 endpoint")
   .option(
     "--default-daily <n>",
     "queries per UTC day for users without their own (or unlimited, the default)",

@@ -46,6 +46,9 @@ const configSchema = z.object({
   pdnsMaxCidr4: z.coerce.number().int().min(0).max(32).default(16),
   pdnsMaxCidr6: z.coerce.number().int().min(0).max(128).default(48),
   bulkMaxValues: z.coerce.number().int().min(1).max(100_000).default(10_000),
+  d4Listen: listenSchema.optional(),
+  d4Cert: optionalText,
+  d4Key: optionalText,
   secretKey: z
     .string()
     .trim()
@@ -116,6 +119,9 @@ const SETTINGS: Record<ConfigKey, { flag: string; env: string }> = {
   bulkMaxValues: { flag: "--bulk-max-values", env: "PDNS_PSSL_BULK_MAX_VALUES" },
   ingestMaxBytes: { flag: "--ingest-max-bytes", env: "PDNS_PSSL_INGEST_MAX_BYTES" },
   secretKey: { flag: "--secret-key", env: "PDNS_PSSL_SECRET_KEY" },
+  d4Listen: { flag: "--d4-listen", env: "PDNS_PSSL_D4_LISTEN" },
+  d4Cert: { flag: "--d4-cert", env: "PDNS_PSSL_D4_CERT" },
+  d4Key: { flag: "--d4-key", env: "PDNS_PSSL_D4_KEY" },
   defaultDaily: { flag: "--default-daily", env: "PDNS_PSSL_DEFAULT_DAILY" },
   defaultBurstSize: { flag: "--default-burst-size", env: "PDNS_PSSL_DEFAULT_BURST_SIZE" },
   defaultBurstWindow: { flag: "--default-burst-window", env: "PDNS_PSSL_DEFAULT_BURST_WINDOW" },

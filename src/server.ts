@@ -6,6 +6,9 @@ import { AuthFailureGuard } from "./auth/auth-failures.js";
 import { type JwtConfig, JwtService } from "./auth/jwt.js";
 import { type EffectiveQuota, RateLimiter } from "./auth/quota.js";
 import type { Config } from "./config.js";
+import { startD4Listener } from "./d4/d4-listener.js";
+import { loadSecretKey } from "./d4/secret-key.js";
+import { Sensors } from "./d4/sensors.js";
 import { createApp } from "./http/app.js";
 import { openStore } from "./store/open-store.js";
 import type { Store } from "./store/types.js";
@@ -63,7 +66,9 @@ export function auditLogOf(store: Store, config: Config): AuditLog {
   );
 }
 
-export async function startServer(config: Config): Promise<{ close(): Promise<void>; port: number }> {
+export async function startServer(
+  config: Config,
+): Promise<{ close(): Promise<void>; port: number; d4Port: number | undefined }> {
   const store = await openStore(config);
   const accounts = new Accounts(store);
   if (!(await accounts.hasAdmin())) {
@@ -94,6 +99,20 @@ export async function startServer(config: Config): Promise<{ close(): Promise<vo
     const s = serve({ fetch: app.fetch, hostname: host, port: wantedPort }, () => resolve(s));
     s.once("error", reject);
   });
+  // The D4 sensor endpoint, when asked for: TLS, sensors approved with `pdns-pssl sensors`.
+  const d4 = config.d4Listen
+    ? await startD4Listener({
+        host: config.d4Listen.host,
+        port: config.d4Listen.port,
+        cert: config.d4Cert,
+        key: config.d4Key,
+        dataDir: config.dataDir,
+        store,
+        sensors: new Sensors(store, await loadSecretKey(config)),
+        log,
+      })
+    : undefined;
+  if (d4) log(`D4 sensor endpoint listening on ${config.d4Listen?.host}:${d4.port} (TLS)`);
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : wantedPort;
   log(
@@ -101,8 +120,10 @@ export async function startServer(config: Config): Promise<{ close(): Promise<vo
   );
   return {
     port,
+    d4Port: d4?.port,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await d4?.close();
       await audit.close();
       await store.close();
     },
