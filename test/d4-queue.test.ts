@@ -3,6 +3,7 @@
  * and for ja3-jl paths to JSON files), with the at-least-once guarantee: leftovers of a crashed run are
  * replayed, a failing store leaves the batch queued, and the real CLI drains a queue.
  */
+import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -147,4 +148,75 @@ describe.skipIf(!redisReachable)("D4 analyzer-queue consumer", () => {
     expect(JSON.parse(result.stdout)).toMatchObject({ items: 5, records: 5, batches: 1 });
     expect(await d4.exists(keys.queue)).toBe(0);
   });
+});
+
+describe.skipIf(!redisReachable)("D4 analyzer-queue consumer killed mid-way", () => {
+  it("loses nothing when the consumer is SIGKILLed and started again", async () => {
+    const d4 = new Redis(REDIS_URL, { protocol: 2 });
+    const dir = await mkdtemp(join(tmpdir(), "pp-d4kill-"));
+    try {
+      const queue = randomUUID();
+      const keys = d4QueueKeys("8", queue);
+      const total = 60_000;
+      // d4-core order: LPUSH, oldest at the tail. Each line a distinct record.
+      for (let at = 0; at < total; at += 5000) {
+        const lines = Array.from({ length: 5000 }, (_, i) => {
+          const n = at + i;
+          return `1700000000.1||10.0.0.1||10.0.0.2||IN||kill.example.||A||10.${n >> 16}.${(n >> 8) & 255}.${n & 255}||60||1`;
+        });
+        await d4.lpush(keys.queue, ...lines);
+      }
+      const env = { PDNS_PSSL_DATA_DIR: join(dir, "store"), PDNS_PSSL_STORE: "embedded" };
+      const args = [
+        "--import",
+        "tsx",
+        "src/cli.ts",
+        "d4",
+        "consume",
+        "--redis",
+        REDIS_URL,
+        "--queue",
+        queue,
+        "--type",
+        "8",
+        "--batch",
+        "2000",
+      ];
+      const child = spawn(process.execPath, args, {
+        cwd: new URL("..", import.meta.url).pathname,
+        env: { ...process.env, ...env },
+        stdio: "ignore",
+      });
+      // Kill it once it has taken some batches, but well before the end.
+      const deadline = Date.now() + 60_000;
+      while ((await d4.llen(keys.queue)) > total - 10_000 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      child.kill("SIGKILL");
+      await new Promise((resolve) => child.once("exit", resolve));
+      const left = await d4.llen(keys.queue);
+      expect(left).toBeGreaterThan(0);
+      expect(left).toBeLessThan(total);
+
+      const again = await runCli(
+        ["d4", "consume", "--redis", REDIS_URL, "--queue", queue, "--type", "8", "--once"],
+        env,
+      );
+      expect(again.code).toBe(0);
+      expect(await d4.exists(keys.queue, keys.processing)).toBe(0);
+      // Every item is a distinct record: all of them are in the store, whatever the kill interrupted.
+      const store = await openLmdbStore(join(dir, "store"));
+      try {
+        const rdata = new Set<string>();
+        for await (const chunk of queryRecords(store, { owner: "kill.example" }))
+          for (const r of chunk) rdata.add(r.rdata);
+        expect(rdata.size).toBe(total);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      d4.disconnect();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
