@@ -78,6 +78,9 @@ export async function startServer(
     log(`  npx pdns-pssl tokens create admin --name first-token ${where}`);
   }
   const audit = auditLogOf(store, config);
+  // Sensor keys need the server's secret key; without one (Redis, none given) sensors cannot be managed.
+  const secret = await loadSecretKey(config).catch(() => undefined);
+  const sensors = secret ? new Sensors(store, secret) : undefined;
   const app = createApp({
     store,
     accounts,
@@ -89,6 +92,7 @@ export async function startServer(
     }),
     audit,
     defaultQuota: defaultQuotaOf(config),
+    sensors,
     jwtTtlSeconds: config.jwtTtl,
     config,
     version: VERSION,
@@ -108,7 +112,7 @@ export async function startServer(
         key: config.d4Key,
         dataDir: config.dataDir,
         store,
-        sensors: new Sensors(store, await loadSecretKey(config)),
+        sensors: sensors ?? new Sensors(store, await loadSecretKey(config)),
         log,
       })
     : undefined;

@@ -5,8 +5,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Sensors } from "../src/d4/sensors.js";
-import { describeEachBackend } from "./helpers/backends.js";
+import { describeEachBackend, redisReachable } from "./helpers/backends.js";
 import { runCli } from "./helpers/cli.js";
+import { basic } from "./helpers/http.js";
+import { startTestServer, type TestServer } from "./helpers/test-server.js";
 
 describeEachBackend("D4 sensors", ({ store }) => {
   it("records an unknown sensor as pending, approves it with a key stored only encrypted, revokes and deletes it", async () => {
@@ -93,5 +95,72 @@ describe("pdns-pssl sensors", () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/PDNS_PSSL_SECRET_KEY/);
     expect(bad.stderr).not.toContain("c2VjcmV0LXRvby1zaG9ydA==");
+  });
+});
+
+for (const backend of ["lmdb", "redis"] as const) {
+  describe.skipIf(backend === "redis" && !redisReachable)(`admin API for sensors [${backend}]`, () => {
+    let server: TestServer;
+    beforeAll(async () => {
+      // On Redis the server needs a secret key given; the embedded store makes its own.
+      server = await startTestServer(
+        backend,
+        backend === "redis" ? { secretKey: randomBytes(32).toString("base64") } : {},
+      );
+    }, 60_000);
+    afterAll(() => server?.close());
+
+    const call = async (method: string, path: string, body?: object, who: "admin" | "analyst" = "admin") => {
+      const authorization =
+        who === "admin" ? basic("root", server.adminToken) : basic("alice", server.analystToken);
+      const response = await fetch(`${server.base}${path}`, {
+        method,
+        headers: { authorization },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      const text = await response.text();
+      return { status: response.status, json: text === "" ? undefined : JSON.parse(text) };
+    };
+
+    it("creates, approves, lists, revokes and deletes sensors; only admins may", async () => {
+      const created = await call("POST", "/admin/sensors", { type: "ja3-jl" });
+      expect(created.status).toBe(201);
+      expect(created.json).toMatchObject({
+        type: "ja3-jl",
+        key: expect.stringMatching(/^[A-Za-z0-9_-]{32}$/),
+      });
+      const pending = randomUUID();
+      const approved = await call("POST", `/admin/sensors/${pending}/approve`, { type: "8" });
+      expect(approved).toMatchObject({ status: 200, json: { uuid: pending } });
+      const list = await call("GET", "/admin/sensors");
+      expect(list.json.sensors.map((s: { uuid: string }) => s.uuid).sort()).toEqual(
+        [created.json.uuid, pending].sort(),
+      );
+      expect(JSON.stringify(list.json)).not.toContain(approved.json.key);
+      expect(await call("POST", `/admin/sensors/${pending}/revoke`)).toMatchObject({
+        status: 200,
+        json: { status: "revoked" },
+      });
+      expect((await call("DELETE", `/admin/sensors/${pending}`)).status).toBe(204);
+      expect((await call("DELETE", `/admin/sensors/${pending}`)).status).toBe(404);
+      expect((await call("POST", "/admin/sensors/not-a-uuid/approve")).status).toBe(400);
+      expect((await call("POST", "/admin/sensors", { type: "pcap" })).status).toBe(400);
+      expect((await call("GET", "/admin/sensors", undefined, "analyst")).status).toBe(403);
+    });
+  });
+}
+
+describe.skipIf(!redisReachable)("admin API for sensors without a secret key", () => {
+  it("answers 503 on Redis when no secret key was given", async () => {
+    const server = await startTestServer("redis");
+    try {
+      const response = await fetch(`${server.base}/admin/sensors`, {
+        headers: { authorization: basic("root", server.adminToken) },
+      });
+      expect(response.status).toBe(503);
+      expect(((await response.json()) as { message: string }).message).toMatch(/PDNS_PSSL_SECRET_KEY/);
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -11,11 +11,13 @@ import type { AuthFailureGuard } from "../auth/auth-failures.js";
 import type { JwtService } from "../auth/jwt.js";
 import type { EffectiveQuota, RateLimiter } from "../auth/quota.js";
 import type { Config } from "../config.js";
+import type { Sensors } from "../d4/sensors.js";
 import type { Store } from "../store/types.js";
 import { access, type RoutePolicy } from "./access.js";
 import { errorHandler } from "./errors.js";
 import { answerJson, type RequestEnv } from "./request-env.js";
 import { adminRoutes } from "./routes/admin.js";
+import { adminSensorRoutes } from "./routes/admin-sensors.js";
 import { authTokenRoutes, jwksRoutes } from "./routes/auth-token.js";
 import { circlPdnsRoutes } from "./routes/circl-pdns.js";
 import { circlPsslRoutes } from "./routes/circl-pssl.js";
@@ -34,6 +36,8 @@ export interface AppDependencies {
   failures: AuthFailureGuard;
   audit: AuditLog;
   defaultQuota: EffectiveQuota;
+  /** D4 sensors, when the server has a secret key to protect their keys with. */
+  sensors: Sensors | undefined;
   /** Lifetime of a JWT when the caller does not ask for one. */
   jwtTtlSeconds: number;
   config: Pick<
@@ -140,6 +144,7 @@ export function createApp(deps: AppDependencies) {
       defaultQuota: deps.defaultQuota,
     }),
   );
+  app.route("/admin", adminSensorRoutes(deps.sensors));
   app.route("/ingest", ingestRoutes({ store: deps.store, maxBodyBytes: deps.config.ingestMaxBytes }));
   app.route("/auth", authTokenRoutes(deps.jwt, deps.jwtTtlSeconds));
   app.route("/auth", jwksRoutes(deps.jwt));
