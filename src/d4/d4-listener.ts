@@ -11,9 +11,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createServer, type Server, type TLSSocket } from "node:tls";
 import { promisify } from "node:util";
-import { ingestPassiveDns } from "../ingest/ingest-passivedns.js";
-import { ingestTls } from "../ingest/ingest-tls.js";
-import { DEFAULT_LAYOUT } from "../ingest/passivedns-parser.js";
+import { ingestLines } from "../ingest/ingest-lines.js";
 import type { Store } from "../store/types.js";
 import { D4Session, D4SessionError, type D4SessionFailure } from "./d4-session.js";
 import type { Sensors } from "./sensors.js";
@@ -124,19 +122,10 @@ async function serveSession(
     pending = [];
     if (lines.length === 0) return writing;
     writing = writing.then(async () => {
-      const input = (async function* () {
-        yield Buffer.from(`${lines.join("\n")}\n`, "utf8");
-      })();
-      const sensorId = session.uuid as string;
-      if (session.dataType === "passivedns") {
-        const summary = await ingestPassiveDns(input, options.store, { sensorId, layout: DEFAULT_LAYOUT });
-        figures.records += summary.records;
-        figures.rejects += Object.values(summary.rejected).reduce((sum: number, n) => sum + (n ?? 0), 0);
-      } else {
-        const summary = await ingestTls(input, options.store, { format: "ja3-jl", sensorId });
-        figures.records += summary.sessions;
-        figures.rejects += Object.values(summary.rejected).reduce((sum: number, n) => sum + (n ?? 0), 0);
-      }
+      const format = session.dataType === "passivedns" ? "passivedns" : "ja3-jl";
+      const written = await ingestLines(options.store, lines, format, session.uuid as string);
+      figures.records += written.records;
+      figures.rejects += written.rejects;
       stats.lines += lines.length;
     });
     return writing;

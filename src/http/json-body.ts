@@ -27,22 +27,27 @@ export async function jsonBody<T>(c: Context, schema: z.ZodType<T>): Promise<T> 
 }
 
 /**
- * The body as UTF-8 text, read with a byte limit: 413 as soon as Content-Length or the bytes read pass
- * it (a chunked body is never gathered beyond it).
+ * The body's chunks, read with a byte limit: 413 (closing the connection, as the rest of the body is
+ * still on its way) as soon as Content-Length or the bytes read pass it — nothing beyond it is gathered.
  */
-export async function bodyText(c: Context, maxBytes: number): Promise<string> {
+export async function* limitedBody(c: Context, maxBytes: number): AsyncGenerator<Buffer> {
   const tooLarge = () =>
     new ApiError(413, "too_large", `the body may be at most ${maxBytes} bytes`, { connection: "close" });
   if (Number(c.req.header("content-length") ?? 0) > maxBytes) throw tooLarge();
   const body = c.req.raw.body;
-  if (!body) return "";
-  const chunks: Uint8Array[] = [];
+  if (!body) return;
   let bytes = 0;
   for await (const chunk of body) {
     bytes += chunk.byteLength;
     if (bytes > maxBytes) throw tooLarge();
-    chunks.push(chunk);
+    yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   }
+}
+
+/** The whole body as UTF-8 text, read with a byte limit (limitedBody). */
+export async function bodyText(c: Context, maxBytes: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of limitedBody(c, maxBytes)) chunks.push(chunk);
   return Buffer.concat(chunks).toString("utf8");
 }
 

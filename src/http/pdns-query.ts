@@ -34,21 +34,6 @@ export function rrtypeFilterOf(header: string | undefined, parameter: string | u
   return { kind: "one", rrtype };
 }
 
-/** Up to `limit` records of a source, and whether more follow. */
-export async function firstOf(
-  source: AsyncIterable<DecodedRecord[]>,
-  limit: number,
-): Promise<{ records: DecodedRecord[]; more: boolean }> {
-  const records: DecodedRecord[] = [];
-  for await (const chunk of source) {
-    for (const record of chunk) {
-      if (records.length === limit) return { records, more: true };
-      records.push(record);
-    }
-  }
-  return { records, more: false };
-}
-
 async function* filtered(
   source: AsyncIterable<DecodedRecord[]>,
   rrtypes: RrtypeFilter,

@@ -10,9 +10,7 @@
 import { readFile } from "node:fs/promises";
 import { Redis } from "ioredis";
 import type { Store } from "../store/types.js";
-import { ingestPassiveDns } from "./ingest-passivedns.js";
-import { ingestTls } from "./ingest-tls.js";
-import { DEFAULT_LAYOUT } from "./passivedns-parser.js";
+import { ingestLines } from "./ingest-lines.js";
 
 /** The D4 types this consumer reads: passivedns (8) and the D4 TLS sensor's `ja3-jl`. */
 export type D4QueueType = "8" | "ja3-jl";
@@ -104,19 +102,11 @@ export async function consumeD4Queue(options: D4QueueOptions): Promise<D4QueueSt
   };
 
   async function commit(items: string[]): Promise<void> {
-    const text = `${(await Promise.all(items.map((item) => linesOf(item, log)))).join("\n")}\n`;
-    const input = (async function* () {
-      yield Buffer.from(text, "utf8");
-    })();
-    if (options.type === "8") {
-      const summary = await ingestPassiveDns(input, options.store, { sensorId, layout: DEFAULT_LAYOUT });
-      stats.records += summary.records;
-      stats.rejected += Object.values(summary.rejected).reduce((sum: number, n) => sum + (n ?? 0), 0);
-    } else {
-      const summary = await ingestTls(input, options.store, { format: "ja3-jl", sensorId });
-      stats.records += summary.sessions;
-      stats.rejected += Object.values(summary.rejected).reduce((sum: number, n) => sum + (n ?? 0), 0);
-    }
+    const lines = await Promise.all(items.map((item) => linesOf(item, log)));
+    const format = options.type === "8" ? "passivedns" : "ja3-jl";
+    const written = await ingestLines(options.store, lines, format, sensorId);
+    stats.records += written.records;
+    stats.rejected += written.rejects;
     // Committed: only now does the batch leave the processing list.
     await redis.del(keys.processing);
     stats.items += items.length;

@@ -171,24 +171,26 @@ export async function* queryRecords(
   }
 }
 
-/** Collects up to `limit` records, and tells whether more follow. */
-export async function firstRecords(
+/** Up to `limit` records of a chunked source, and whether more follow (the source is closed early). */
+export async function firstOf(
+  source: AsyncIterable<DecodedRecord[]>,
+  limit: number,
+): Promise<{ records: DecodedRecord[]; more: boolean }> {
+  const records: DecodedRecord[] = [];
+  for await (const chunk of source) {
+    for (const record of chunk) {
+      if (records.length === limit) return { records, more: true };
+      records.push(record);
+    }
+  }
+  return { records, more: false };
+}
+
+/** Up to `limit` records of a query, and whether more follow. */
+export function firstRecords(
   store: Store,
   query: RecordQuery,
   limit: number,
 ): Promise<{ records: DecodedRecord[]; more: boolean }> {
-  const records: DecodedRecord[] = [];
-  const chunkSize = Math.min(limit + 1, 1024);
-  const iterator = queryRecords(store, query, chunkSize);
-  try {
-    for await (const chunk of iterator) {
-      for (const record of chunk) {
-        if (records.length === limit) return { records, more: true };
-        records.push(record);
-      }
-    }
-    return { records, more: false };
-  } finally {
-    await iterator.return(undefined);
-  }
+  return firstOf(queryRecords(store, query, Math.min(limit + 1, 1024)), limit);
 }

@@ -12,12 +12,13 @@ import type { TimeFences } from "../../pdns/lookup-types.js";
 import { parseLookupValue } from "../../pdns/lookup-value.js";
 import { parseQueryValue } from "../../pdns/query-value.js";
 import { decodeObservation, decodeRcodeKey } from "../../pdns/record-codec.js";
+import { firstOf } from "../../pdns/record-query.js";
 import { TimeFenceError, timeFencesOf } from "../../pdns/time-fences.js";
 import type { Store } from "../../store/types.js";
 import { badRequest } from "../errors.js";
 import { describeIssues } from "../json-body.js";
 import { chunkedBody, joinLines, NDJSON } from "../ndjson-response.js";
-import { checkBlockWidth, firstOf, rrtypeFilterOf, sourceOf } from "../pdns-query.js";
+import { checkBlockWidth, rrtypeFilterOf, sourceOf } from "../pdns-query.js";
 import { answer, noteResults, type RequestEnv, resultsMax, streamOutcomeReporter } from "../request-env.js";
 import { queryValue } from "../request-value.js";
 

@@ -14,6 +14,7 @@ import { decompressIfGzip } from "../../ingest/input.js";
 import { DEFAULT_LAYOUT, type PassiveDnsLayout, parseFieldLetters } from "../../ingest/passivedns-parser.js";
 import type { Store } from "../../store/types.js";
 import { ApiError, badRequest } from "../errors.js";
+import { limitedBody } from "../json-body.js";
 import { answerJson, noteQueryValue, noteResults, type RequestEnv } from "../request-env.js";
 
 export interface IngestRouteOptions {
@@ -23,19 +24,6 @@ export interface IngestRouteOptions {
 }
 
 const SENSOR_ID = /^[A-Za-z0-9._:@-]{1,64}$/;
-
-class BodyTooLarge extends Error {}
-
-/** The request body as Buffers, stopping with BodyTooLarge past `max` bytes. */
-async function* limitedBody(body: ReadableStream<Uint8Array> | null, max: number): AsyncGenerator<Buffer> {
-  if (!body) return;
-  let bytes = 0;
-  for await (const chunk of body) {
-    bytes += chunk.byteLength;
-    if (bytes > max) throw new BodyTooLarge();
-    yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  }
-}
 
 function layoutOf(query: Record<string, string>): PassiveDnsLayout {
   const format = query.format ?? "text";
@@ -65,19 +53,13 @@ export function ingestRoutes(options: IngestRouteOptions) {
     const sensorId = named ?? principal.user;
     if (!SENSOR_ID.test(sensorId)) throw badRequest("X-Sensor-Id: 1 to 64 of A-Z a-z 0-9 . _ : @ -");
     noteQueryValue(c, `${format} from ${sensorId}`);
-    const length = Number(c.req.header("content-length") ?? 0);
-    if (length > options.maxBodyBytes) {
-      throw new ApiError(413, "too_large", `the body may be at most ${options.maxBodyBytes} bytes`, {
-        connection: "close",
-      });
-    }
     const encoding = c.req.header("content-encoding")?.trim().toLowerCase();
     if (encoding !== undefined && encoding !== "" && encoding !== "gzip" && encoding !== "identity") {
       throw new ApiError(415, "unsupported_encoding", "Content-Encoding may be gzip or identity");
     }
     const layout = format === "passivedns" ? layoutOf(c.req.query()) : undefined;
     // Gzip is recognised by its first bytes, so a gzip body is read right with or without the header.
-    const input = decompressIfGzip(limitedBody(c.req.raw.body, options.maxBodyBytes));
+    const input = decompressIfGzip(limitedBody(c, options.maxBodyBytes));
     try {
       if (layout) {
         const summary = await ingestPassiveDns(input, options.store, { sensorId, layout });
@@ -88,12 +70,6 @@ export function ingestRoutes(options: IngestRouteOptions) {
       noteResults(c, summary.sessions);
       return answerJson(c, summary);
     } catch (error) {
-      if (error instanceof BodyTooLarge) {
-        // The rest of the body is still on its way: close the connection rather than read it all.
-        throw new ApiError(413, "too_large", `the body may be at most ${options.maxBodyBytes} bytes`, {
-          connection: "close",
-        });
-      }
       if (
         (error as NodeJS.ErrnoException).code === "Z_DATA_ERROR" ||
         (error as Error).message?.includes("incorrect header check")

@@ -13,12 +13,13 @@ import { type EffectiveQuota, type RateLimiter, rateLimitHeaders } from "../../a
 import { cofLine } from "../../pdns/cof.js";
 import { parseLookupValue } from "../../pdns/lookup-value.js";
 import type { DecodedRecord } from "../../pdns/record-query.js";
+import { firstOf } from "../../pdns/record-query.js";
 import { TimeFenceError, timeFencesOf } from "../../pdns/time-fences.js";
 import type { Store } from "../../store/types.js";
 import { ApiError, badRequest } from "../errors.js";
 import { bodyText, describeIssues } from "../json-body.js";
 import { chunkedBody, NDJSON } from "../ndjson-response.js";
-import { checkBlockWidth, firstOf, rrtypeFilterOf, sourceOf } from "../pdns-query.js";
+import { checkBlockWidth, rrtypeFilterOf, sourceOf } from "../pdns-query.js";
 import {
   addResponseHeaders,
   answer,
