@@ -57,6 +57,15 @@ program
   .option("--pdns-max-cidr6 <prefixlen>", "widest IPv6 block a non-admin pdns query takes (default 48)")
   .option("--bulk-max-values <n>", "most values one POST /pdns/bulk takes (default 10000)")
   .option("--ingest-max-bytes <n>", "largest POST /ingest/* body, as sent (default 1073741824)")
+  .option(
+    "--retention <age>",
+    "drop records and TLS sightings last seen longer ago than this (e.g. 400d; default off)",
+  )
+  .option(
+    "--retention-rrtypes <list>",
+    "per-rrtype maximum age overriding --retention, e.g. A=90d,TXT=7d,NS=off",
+  )
+  .option("--retention-sweep-interval <seconds>", "how often expired records are swept (default 3600)")
   .option("--d4-listen <host:port>", "also run the D4 sensor endpoint (TLS) there (env PDNS_PSSL_D4_LISTEN)")
   .option(
     "--d4-cert <file>",

@@ -3,6 +3,8 @@
  * A bad value stops start-up with one line naming the flag and the variable.
  */
 import { z } from "zod";
+import { parseDuration } from "./auth/duration.js";
+import { rrtypeFromText } from "./dns/rrtype.js";
 
 const PORT = z.coerce.number().int().min(0).max(65535);
 
@@ -32,6 +34,41 @@ const limitSchema = z.union([
 
 const optionalText = z.string().trim().min(1).optional();
 
+/** A maximum age (`400d`, `12w`, seconds), or "off" (null: kept forever). */
+const retentionSchema = z.union([
+  z.literal("off").transform(() => null),
+  z.string().transform((text, ctx) => {
+    const seconds = parseDuration(text);
+    if (seconds === undefined) {
+      ctx.addIssue({ code: "custom", message: 'expected a duration such as 400d, 12w or 3600, or "off"' });
+      return z.NEVER;
+    }
+    return seconds;
+  }),
+]);
+
+/** `A=30d,TXT=7d,NS=off`: a maximum age per rrtype (mnemonic or TYPEnnn), overriding --retention. */
+const retentionRrtypesSchema = z.string().transform((text, ctx) => {
+  const ages: Record<number, number | null> = {};
+  for (const part of text
+    .split(",")
+    .map((p) => p.trim())
+    .filter((p) => p !== "")) {
+    const [name, age] = part.split("=").map((p) => p.trim());
+    const rrtype = name === undefined ? undefined : rrtypeFromText(name);
+    const parsed = age === undefined ? undefined : retentionSchema.safeParse(age);
+    if (rrtype === undefined || !parsed?.success) {
+      ctx.addIssue({
+        code: "custom",
+        message: `expected RRTYPE=duration or RRTYPE=off, got ${JSON.stringify(part)}`,
+      });
+      return z.NEVER;
+    }
+    ages[rrtype] = parsed.data;
+  }
+  return ages;
+});
+
 const configSchema = z.object({
   listen: listenSchema.default({ host: "127.0.0.1", port: 8080 }),
   store: storeSchema.default("embedded"),
@@ -54,6 +91,14 @@ const configSchema = z.object({
     .trim()
     .refine((text) => Buffer.from(text, "base64").length === 32, "expected 32 bytes in base64")
     .optional(),
+  retention: retentionSchema.default(null),
+  retentionRrtypes: retentionRrtypesSchema.default({}),
+  retentionSweepInterval: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(7 * 86_400)
+    .default(3600),
   ingestMaxBytes: z.coerce
     .number()
     .int()
@@ -118,6 +163,9 @@ const SETTINGS: Record<ConfigKey, { flag: string; env: string }> = {
   pdnsMaxCidr6: { flag: "--pdns-max-cidr6", env: "PDNS_PSSL_PDNS_MAX_CIDR6" },
   bulkMaxValues: { flag: "--bulk-max-values", env: "PDNS_PSSL_BULK_MAX_VALUES" },
   ingestMaxBytes: { flag: "--ingest-max-bytes", env: "PDNS_PSSL_INGEST_MAX_BYTES" },
+  retention: { flag: "--retention", env: "PDNS_PSSL_RETENTION" },
+  retentionRrtypes: { flag: "--retention-rrtypes", env: "PDNS_PSSL_RETENTION_RRTYPES" },
+  retentionSweepInterval: { flag: "--retention-sweep-interval", env: "PDNS_PSSL_RETENTION_SWEEP_INTERVAL" },
   secretKey: { flag: "--secret-key", env: "PDNS_PSSL_SECRET_KEY" },
   d4Listen: { flag: "--d4-listen", env: "PDNS_PSSL_D4_LISTEN" },
   d4Cert: { flag: "--d4-cert", env: "PDNS_PSSL_D4_CERT" },
