@@ -8,7 +8,7 @@ import { AccountError } from "./auth/accounts.js";
 import { registerAccountCommands, UsageError } from "./cli/account-commands.js";
 import { progressReporter } from "./cli/progress.js";
 import { registerSensorCommands } from "./cli/sensor-commands.js";
-import { type Config, ConfigError, type ConfigKey, loadConfig } from "./config.js";
+import { type Config, ConfigError, type ConfigFlags, type ConfigKey, loadConfig } from "./config.js";
 import { SensorError } from "./d4/sensors.js";
 import { consumeD4Queue, type D4QueueType } from "./ingest/d4-queue.js";
 import { type IngestSummary, ingestPassiveDns } from "./ingest/ingest-passivedns.js";
@@ -16,7 +16,10 @@ import { ingestTls, type TlsIngestSummary } from "./ingest/ingest-tls.js";
 import { openInput } from "./ingest/input.js";
 import { DEFAULT_LAYOUT, type PassiveDnsLayout, parseFieldLetters } from "./ingest/passivedns-parser.js";
 import { ingestPassiveDnsPipelined, ingestTlsPipelined } from "./ingest/pipelined-ingest.js";
-import { log, startServer } from "./server.js";
+import { retentionEnabled } from "./retention/retention-policy.js";
+import { retentionPolicyOf, sweepExpired } from "./retention/sweeper.js";
+import { serve } from "./runtime/serve-workers.js";
+import { log } from "./server.js";
 import { openStore } from "./store/open-store.js";
 import type { Store } from "./store/types.js";
 import { VERSION } from "./version.js";
@@ -24,13 +27,18 @@ import { VERSION } from "./version.js";
 const program = new Command("pdns-pssl")
   .description("Passive DNS and passive SSL server")
   .version(VERSION)
-  .option("--store <store>", '"embedded" (LMDB in --data-dir) or redis://host:port (env PDNS_PSSL_STORE)')
+  .option(
+    "--store <store>",
+    '"embedded" (LMDB in --data-dir), redis://host:port or redis+cluster://h1:p1,h2:p2 (env PDNS_PSSL_STORE)',
+  )
   .option("--data-dir <dir>", "embedded store directory (env PDNS_PSSL_DATA_DIR, default ./data)")
-  .option("--key-prefix <prefix>", "Redis key prefix (env PDNS_PSSL_KEY_PREFIX, default pp)");
+  .option("--key-prefix <prefix>", "Redis key prefix (env PDNS_PSSL_KEY_PREFIX, default pp)")
+  .option("--config <file>", "JSON file of settings, under flags and environment (env PDNS_PSSL_CONFIG)");
 
 function configOf(command: Command, extra: Partial<Record<ConfigKey, string>> = {}): Config {
-  const opts = command.optsWithGlobals<{ store?: string; dataDir?: string; keyPrefix?: string }>();
-  return loadConfig({ store: opts.store, dataDir: opts.dataDir, keyPrefix: opts.keyPrefix, ...extra });
+  const opts = command.optsWithGlobals<ConfigFlags>();
+  const { store, dataDir, keyPrefix, config } = opts;
+  return loadConfig({ store, dataDir, keyPrefix, config, ...extra });
 }
 
 async function withStore<T>(
@@ -73,6 +81,11 @@ program
   )
   .option("--d4-key <file>", "PEM private key of the D4 endpoint")
   .option(
+    "--d4-queue <type:uuid@redis-url>",
+    "consume this D4 analyzer queue, e.g. 8:<uuid>@redis://127.0.0.1:6380/2 (repeatable)",
+    (spec: string, previous?: string) => (previous ? `${previous} ${spec}` : spec),
+  )
+  .option(
     "--default-daily <n>",
     "queries per UTC day for users without their own (or unlimited, the default)",
   )
@@ -87,6 +100,13 @@ program
     "how long failures count and a refused address waits (default 300)",
   )
   .option("--trust-proxy <bool>", "take the client address from X-Forwarded-For (default false)")
+  .option("--ops-listen <host:port>", "serve /healthz, /readyz and /metrics there, without credentials")
+  .option(
+    "--ops-public <bool>",
+    "serve them without credentials on --listen too (default false: admins only)",
+  )
+  .option("--workers <n>", "processes serving the API: a number, or auto (default: one per core)")
+  .option("--log-level <level>", "fatal, error, warn, info (default), debug, trace or silent")
   .option("--jwt-ttl <seconds>", "default lifetime of JWTs from POST /auth/token (default 900)")
   .option("--jwt-max-ttl <seconds>", "longest lifetime a JWT may be asked for (default 3600)")
   .option("--idp-issuer <iss>", "trust JWTs of this external identity provider (issuer)")
@@ -95,15 +115,9 @@ program
   .option("--idp-user-claim <claim>", "the claim holding the user name (default sub)")
   .option("--idp-role-claim <claim>", "the claim holding the role, a string or a list (default role)")
   .option("--idp-algorithms <list>", "accepted signing algorithms (default RS256,ES256,EdDSA)")
-  .action(async (opts: Partial<Record<ConfigKey, string>>, command: Command) => {
-    const server = await startServer(configOf(command, opts));
-    const stop = async (signal: string) => {
-      log(`${signal}: shutting down`);
-      await server.close();
-      process.exit(0);
-    };
-    process.once("SIGINT", () => void stop("SIGINT"));
-    process.once("SIGTERM", () => void stop("SIGTERM"));
+  .action(async (opts: Partial<Record<ConfigKey, string>> & { d4Queue?: string }, command: Command) => {
+    const { d4Queue, ...settings } = opts;
+    await serve(configOf(command, { ...settings, d4Queues: d4Queue }));
   });
 
 const ingest = program.command("ingest").description("import sensor output from a file or stdin");
@@ -250,6 +264,29 @@ program
       process.stdout.write(`${JSON.stringify(stats)}\n`);
     },
   );
+
+program
+  .command("retention")
+  .description("retention of passive DNS records and TLS sightings")
+  .command("sweep")
+  .description(
+    "turn expiry filing on and delete now what the retention settings no longer keep (serve with --retention sweeps by itself)",
+  )
+  .option("--retention <age>", "maximum age since last seen, e.g. 400d (env PDNS_PSSL_RETENTION)")
+  .option("--retention-rrtypes <list>", "per-rrtype ages overriding it, e.g. A=90d,TXT=7d,NS=off")
+  .action(async (opts: { retention?: string; retentionRrtypes?: string }, command: Command) => {
+    const config = configOf(command, opts);
+    const policy = retentionPolicyOf(config);
+    if (!retentionEnabled(policy))
+      throw new UsageError("nothing expires: give --retention or --retention-rrtypes");
+    const store = await openStore(config);
+    try {
+      await store.enableExpiryFiling();
+      process.stdout.write(`${JSON.stringify(await sweepExpired(store, policy))}\n`);
+    } finally {
+      await store.close();
+    }
+  });
 
 program.parseAsync().catch((error: unknown) => {
   if (

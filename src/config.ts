@@ -1,7 +1,9 @@
 /**
- * The configuration: one zod schema over command-line flags and environment variables (flags win).
- * A bad value stops start-up with one line naming the flag and the variable.
+ * The configuration: one zod schema over command-line flags, environment variables and a JSON config
+ * file (flags win over the environment, which wins over the file). A bad value stops start-up with one
+ * line naming the flag, the variable or the file.
  */
+import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { parseDuration } from "./auth/duration.js";
 import { rrtypeFromText } from "./dns/rrtype.js";
@@ -10,7 +12,7 @@ const PORT = z.coerce.number().int().min(0).max(65535);
 
 /** `host:port`, `[v6]:port`, `:port` or `port`. */
 const listenSchema = z.string().transform((text, ctx) => {
-  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*))?:?([0-9]{1,5})$/.exec(text.trim());
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]:|([^:[\]]*):)?([0-9]{1,5})$/.exec(text.trim());
   const port = match ? PORT.safeParse(match[3]) : undefined;
   if (!match || !port?.success) {
     ctx.addIssue({ code: "custom", message: "expected host:port, [ipv6]:port or port" });
@@ -22,9 +24,13 @@ const listenSchema = z.string().transform((text, ctx) => {
 const storeSchema = z
   .string()
   .trim()
-  .refine((s) => s === "embedded" || /^rediss?:\/\/[^\s]+$/.test(s), {
-    message: 'expected "embedded" or a redis:// / rediss:// URL',
-  });
+  .refine(
+    (s) =>
+      s === "embedded" ||
+      /^rediss?:\/\/[^\s]+$/.test(s) ||
+      /^rediss?\+cluster:\/\/(\S*@)?[^\s@/,]+(,[^\s@/,]+)*(\/0?)?$/.test(s),
+    { message: 'expected "embedded", a redis:// / rediss:// URL or redis+cluster://host:port,host:port,...' },
+  );
 
 /** A positive integer, or "unlimited" (null). */
 const limitSchema = z.union([
@@ -33,6 +39,10 @@ const limitSchema = z.union([
 ]);
 
 const optionalText = z.string().trim().min(1).optional();
+
+const booleanSchema = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((v) => v === "true" || v === "1" || v === "yes");
 
 /** A maximum age (`400d`, `12w`, seconds), or "off" (null: kept forever). */
 const retentionSchema = z.union([
@@ -69,6 +79,55 @@ const retentionRrtypesSchema = z.string().transform((text, ctx) => {
   return ages;
 });
 
+/** One D4 analyzer queue `serve` consumes (README "D4 analyzer queues"). */
+const d4QueueSchema = z.strictObject({
+  redis: z
+    .string()
+    .trim()
+    .regex(/^rediss?:\/\/\S+$/, "expected a redis:// or rediss:// URL"),
+  queue: z
+    .string()
+    .trim()
+    .regex(/^[0-9A-Za-z-]{1,64}$/, "expected the queue uuid (letters, digits, dashes)"),
+  type: z.preprocess((v) => (typeof v === "number" ? String(v) : v), z.enum(["8", "ja3-jl"])),
+  sensorId: z.string().trim().min(1).max(200).optional(),
+  batchSize: z.coerce.number().int().min(1).max(100_000).optional(),
+});
+
+export type D4QueueSetting = z.infer<typeof d4QueueSchema>;
+
+/**
+ * The queues as a list of objects (the config file), or as `<type>:<uuid>@<redis URL>` specs separated by
+ * spaces (the repeatable flag and the variable).
+ */
+const d4QueuesSchema = z
+  .preprocess(
+    (value, ctx) => {
+      if (typeof value !== "string") return value;
+      return value
+        .split(/\s+/)
+        .filter((spec) => spec !== "")
+        .map((spec) => {
+          const match = /^([^:@]+):([^@]+)@(.+)$/.exec(spec);
+          if (!match) {
+            ctx.addIssue({ code: "custom", message: "expected <type>:<queue uuid>@redis://host:port/db" });
+            return z.NEVER;
+          }
+          return { type: match[1], queue: match[2], redis: match[3] };
+        });
+    },
+    z.array(d4QueueSchema).superRefine((queues, ctx) => {
+      const seen = new Set<string>();
+      for (const q of queues) {
+        const key = `${q.type} ${q.queue} ${q.redis}`;
+        if (seen.has(key))
+          ctx.addIssue({ code: "custom", message: `queue ${q.queue} (type ${q.type}) is listed twice` });
+        seen.add(key);
+      }
+    }),
+  )
+  .default([]);
+
 const configSchema = z.object({
   listen: listenSchema.default({ host: "127.0.0.1", port: 8080 }),
   store: storeSchema.default("embedded"),
@@ -86,6 +145,7 @@ const configSchema = z.object({
   d4Listen: listenSchema.optional(),
   d4Cert: optionalText,
   d4Key: optionalText,
+  d4Queues: d4QueuesSchema,
   secretKey: z
     .string()
     .trim()
@@ -113,10 +173,11 @@ const configSchema = z.object({
   auditMaxEntries: z.coerce.number().int().min(1000).max(100_000_000).default(1_000_000),
   authFailureLimit: z.coerce.number().int().positive().max(1_000_000).default(10),
   authFailureWindow: z.coerce.number().int().positive().max(86_400).default(300),
-  trustProxy: z
-    .enum(["true", "false", "1", "0", "yes", "no"])
-    .transform((v) => v === "true" || v === "1" || v === "yes")
-    .default(false),
+  trustProxy: booleanSchema.default(false),
+  opsListen: listenSchema.optional(),
+  workers: z.union([z.literal("auto"), z.coerce.number().int().min(1).max(64)]).default("auto"),
+  opsPublic: booleanSchema.default(false),
+  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   jwtTtl: z.coerce.number().int().positive().max(86_400).default(900),
   jwtMaxTtl: z.coerce
     .number()
@@ -170,6 +231,7 @@ const SETTINGS: Record<ConfigKey, { flag: string; env: string }> = {
   d4Listen: { flag: "--d4-listen", env: "PDNS_PSSL_D4_LISTEN" },
   d4Cert: { flag: "--d4-cert", env: "PDNS_PSSL_D4_CERT" },
   d4Key: { flag: "--d4-key", env: "PDNS_PSSL_D4_KEY" },
+  d4Queues: { flag: "--d4-queue", env: "PDNS_PSSL_D4_QUEUES" },
   defaultDaily: { flag: "--default-daily", env: "PDNS_PSSL_DEFAULT_DAILY" },
   defaultBurstSize: { flag: "--default-burst-size", env: "PDNS_PSSL_DEFAULT_BURST_SIZE" },
   defaultBurstWindow: { flag: "--default-burst-window", env: "PDNS_PSSL_DEFAULT_BURST_WINDOW" },
@@ -179,6 +241,10 @@ const SETTINGS: Record<ConfigKey, { flag: string; env: string }> = {
   authFailureLimit: { flag: "--auth-failure-limit", env: "PDNS_PSSL_AUTH_FAILURE_LIMIT" },
   authFailureWindow: { flag: "--auth-failure-window", env: "PDNS_PSSL_AUTH_FAILURE_WINDOW" },
   trustProxy: { flag: "--trust-proxy", env: "PDNS_PSSL_TRUST_PROXY" },
+  opsListen: { flag: "--ops-listen", env: "PDNS_PSSL_OPS_LISTEN" },
+  workers: { flag: "--workers", env: "PDNS_PSSL_WORKERS" },
+  opsPublic: { flag: "--ops-public", env: "PDNS_PSSL_OPS_PUBLIC" },
+  logLevel: { flag: "--log-level", env: "PDNS_PSSL_LOG_LEVEL" },
   jwtTtl: { flag: "--jwt-ttl", env: "PDNS_PSSL_JWT_TTL" },
   jwtMaxTtl: { flag: "--jwt-max-ttl", env: "PDNS_PSSL_JWT_MAX_TTL" },
   idpIssuer: { flag: "--idp-issuer", env: "PDNS_PSSL_IDP_ISSUER" },
@@ -191,14 +257,61 @@ const SETTINGS: Record<ConfigKey, { flag: string; env: string }> = {
 
 export class ConfigError extends Error {}
 
-/** Validates flags over environment over defaults; throws ConfigError with one readable line. */
-export function loadConfig(
-  flags: Partial<Record<ConfigKey, string>>,
-  env: NodeJS.ProcessEnv = process.env,
-): Config {
-  const raw: Record<string, string> = {};
+/** Flags as given on the command line, and the config file (`--config`, else PDNS_PSSL_CONFIG). */
+export type ConfigFlags = Partial<Record<ConfigKey | "config", string>>;
+
+/**
+ * The settings of a JSON config file: one object, keyed by the setting names of the schema (camelCase),
+ * each value a string, a number or a boolean (read as the same text on the command line would be), and
+ * `d4Queues` a list of queue objects.
+ */
+function readConfigFile(file: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError(
+      `config file ${file}: ${code ? `cannot be read (${code})` : `not JSON (${(error as Error).message})`}`,
+    );
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new ConfigError(`config file ${file}: expected one JSON object of settings`);
+  }
+  const settings: Record<string, unknown> = {};
+  for (const [key, setting] of Object.entries(value)) {
+    if (!Object.hasOwn(SETTINGS, key)) {
+      // A flag or variable name where the setting's name belongs: name the setting.
+      const bare = (name: string) =>
+        name
+          .replace(/^(--|PDNS_PSSL_)/, "")
+          .replace(/[-_]/g, "")
+          .toLowerCase();
+      const known = (Object.entries(SETTINGS) as [ConfigKey, { flag: string; env: string }][]).find(
+        ([name, { flag, env }]) => [name, flag, env].some((n) => bare(n) === bare(key)),
+      )?.[0];
+      throw new ConfigError(
+        `config file ${file}: unknown setting ${JSON.stringify(key)}${known ? ` (did you mean "${known}"?)` : ""}`,
+      );
+    }
+    if (key === "d4Queues") settings[key] = setting;
+    else if (typeof setting === "string") settings[key] = setting;
+    else if (typeof setting === "number" || typeof setting === "boolean") settings[key] = String(setting);
+    else throw new ConfigError(`config file ${file}: ${key} must be a string, a number or a boolean`);
+  }
+  return settings;
+}
+
+/**
+ * Validates flags over environment over the config file over defaults; throws ConfigError with one
+ * readable line.
+ */
+export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): Config {
+  const configFile = flags.config ?? env.PDNS_PSSL_CONFIG;
+  const file = configFile ? readConfigFile(configFile) : {};
+  const raw: Record<string, unknown> = {};
   for (const [key, { env: variable }] of Object.entries(SETTINGS) as [ConfigKey, { env: string }][]) {
-    const value = flags[key] ?? env[variable];
+    const value = flags[key] ?? env[variable] ?? file[key];
     if (value !== undefined) raw[key] = value;
   }
   const parsed = configSchema.safeParse(raw);
@@ -214,8 +327,17 @@ export function loadConfig(
   const issue = parsed.error.issues[0];
   const key = issue?.path[0] as ConfigKey;
   const setting = SETTINGS[key];
-  const source = flags[key] !== undefined ? setting.flag : setting.env;
-  // A secret is never echoed, not even when it is wrong.
-  const got = key === "secretKey" ? "" : ` (got ${JSON.stringify(raw[key])})`;
+  // Where in a list of queues, e.g. d4Queues[1].type.
+  const at = (issue?.path.slice(1) ?? [])
+    .map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`))
+    .join("");
+  const source =
+    flags[key] !== undefined
+      ? `${setting.flag}${at}`
+      : env[setting.env] !== undefined
+        ? `${setting.env}${at}`
+        : `${key}${at} in ${configFile}`;
+  // A secret is never echoed, not even when it is wrong (nor queues: their Redis URLs may hold a password).
+  const got = key === "secretKey" || key === "d4Queues" ? "" : ` (got ${JSON.stringify(raw[key])})`;
   throw new ConfigError(`invalid ${source} (${setting.flag} / ${setting.env}): ${issue?.message}${got}`);
 }

@@ -9,20 +9,26 @@ import type { Config } from "./config.js";
 import { startD4Listener } from "./d4/d4-listener.js";
 import { loadSecretKey } from "./d4/secret-key.js";
 import { Sensors } from "./d4/sensors.js";
-import { createApp } from "./http/app.js";
+import { createApp, createOpsApp } from "./http/app.js";
+import { startD4Consumers } from "./ingest/d4-consumers.js";
+import type { IngestStatus } from "./ingest/ingest-status.js";
+import { log } from "./observability/logger.js";
+import { watchIngest } from "./observability/metrics.js";
+import { retentionEnabled } from "./retention/retention-policy.js";
+import { retentionPolicyOf, startRetention } from "./retention/sweeper.js";
 import { openStore } from "./store/open-store.js";
+import { withoutPassword } from "./store/redis-url.js";
 import type { Store } from "./store/types.js";
 import { VERSION } from "./version.js";
 
-export function log(message: string): void {
-  process.stderr.write(`${new Date().toISOString()} ${message}\n`);
-}
+/** Every message of the server and of long-running commands goes to the structured log (stderr, JSON). */
+export { log };
 
 /** The CLI arguments that point another command at the same store as this configuration. */
 function storeArguments(config: Config): string {
   return config.store === "embedded"
     ? `--data-dir ${JSON.stringify(config.dataDir)}`
-    : `--store ${JSON.stringify(config.store)} --key-prefix ${config.keyPrefix}`;
+    : `--store ${JSON.stringify(withoutPassword(config.store))} --key-prefix ${config.keyPrefix}`;
 }
 
 /** The JWT settings of a configuration (the CLI's `jwt` commands use them too). */
@@ -66,10 +72,52 @@ export function auditLogOf(store: Store, config: Config): AuditLog {
   );
 }
 
+type HttpServer = ReturnType<typeof serve>;
+
+/** An HTTP server for `fetch` on host:port, once it listens. */
+export function listen(
+  fetch: Parameters<typeof serve>[0]["fetch"],
+  host: string,
+  port: number,
+): Promise<HttpServer> {
+  return new Promise<HttpServer>((resolve, reject) => {
+    const s = serve({ fetch, hostname: host, port }, () => resolve(s));
+    s.once("error", reject);
+  });
+}
+
+export function portOf(server: HttpServer): number {
+  const address = server.address();
+  return typeof address === "object" && address ? address.port : 0;
+}
+
+function hostPort(host: string, port: number): string {
+  return `${host.includes(":") ? `[${host}]` : host}:${port}`;
+}
+
+/**
+ * Which part of a server this process is. Alone, it is all of it. Under `--workers`, every worker
+ * serves the HTTP API; only the leader also runs what must run once (the D4 endpoint, D4 queue
+ * consumers, the retention sweeper), and the primary process serves the operations listener.
+ */
+export interface ServerRole {
+  leader: boolean;
+  /** One of several worker processes: counters must be shared between processes, no ops listener. */
+  clustered: boolean;
+}
+
+export const WHOLE_SERVER: ServerRole = { leader: true, clustered: false };
+
 export async function startServer(
   config: Config,
-): Promise<{ close(): Promise<void>; port: number; d4Port: number | undefined }> {
-  const store = await openStore(config);
+  role: ServerRole = WHOLE_SERVER,
+): Promise<{
+  close(): Promise<void>;
+  port: number;
+  d4Port: number | undefined;
+  opsPort: number | undefined;
+}> {
+  const store = await openStore(config, { sharedCounters: role.clustered });
   const accounts = new Accounts(store);
   if (!(await accounts.hasAdmin())) {
     const where = storeArguments(config);
@@ -81,6 +129,9 @@ export async function startServer(
   // Sensor keys need the server's secret key; without one (Redis, none given) sensors cannot be managed.
   const secret = await loadSecretKey(config).catch(() => undefined);
   const sensors = secret ? new Sensors(store, secret) : undefined;
+  // Live figures of the D4 endpoint and queue consumers (started below), for admins in /info.
+  const ingest: IngestStatus = { queues: undefined, endpoint: undefined };
+  watchIngest(ingest);
   const app = createApp({
     store,
     accounts,
@@ -97,37 +148,55 @@ export async function startServer(
     config,
     version: VERSION,
     log,
+    ingest,
+    opsPublic: config.opsPublic,
   });
   const { host, port: wantedPort } = config.listen;
-  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: host, port: wantedPort }, () => resolve(s));
-    s.once("error", reject);
-  });
+  const server = await listen(app.fetch, host, wantedPort);
+  // The operations listener: health probes and metrics without credentials, for the orchestrator and
+  // Prometheus (bind it where only they reach it).
+  const ops =
+    config.opsListen && !role.clustered
+      ? await listen(createOpsApp({ store, log }).fetch, config.opsListen.host, config.opsListen.port)
+      : undefined;
+  if (ops && config.opsListen)
+    log(`operations (health, metrics) on http://${hostPort(config.opsListen.host, portOf(ops))}`);
   // The D4 sensor endpoint, when asked for: TLS, sensors approved with `pdns-pssl sensors`.
-  const d4 = config.d4Listen
-    ? await startD4Listener({
-        host: config.d4Listen.host,
-        port: config.d4Listen.port,
-        cert: config.d4Cert,
-        key: config.d4Key,
-        dataDir: config.dataDir,
-        store,
-        sensors: sensors ?? new Sensors(store, await loadSecretKey(config)),
-        log,
-      })
-    : undefined;
+  const d4 =
+    config.d4Listen && role.leader
+      ? await startD4Listener({
+          host: config.d4Listen.host,
+          port: config.d4Listen.port,
+          cert: config.d4Cert,
+          key: config.d4Key,
+          dataDir: config.dataDir,
+          store,
+          sensors: sensors ?? new Sensors(store, await loadSecretKey(config)),
+          log,
+        })
+      : undefined;
   if (d4) log(`D4 sensor endpoint listening on ${config.d4Listen?.host}:${d4.port} (TLS)`);
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : wantedPort;
-  log(
-    `pdns-pssl ${VERSION} listening on http://${host.includes(":") ? `[${host}]` : host}:${port} (store: ${store.backend})`,
-  );
+  ingest.endpoint = d4?.stats;
+  // One consumer per configured D4 analyzer queue, each until close (README "D4 analyzer queues").
+  const queues = startD4Consumers(role.leader ? config.d4Queues : [], store, log);
+  ingest.queues = queues;
+  const policy = retentionPolicyOf(config);
+  const retention =
+    role.leader && retentionEnabled(policy)
+      ? await startRetention(store, policy, config.retentionSweepInterval, log)
+      : undefined;
+  const port = portOf(server);
+  log(`pdns-pssl ${VERSION} listening on http://${hostPort(host, port)} (store: ${store.backend})`);
   return {
     port,
     d4Port: d4?.port,
+    opsPort: ops ? portOf(ops) : undefined,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (ops) await new Promise<void>((resolve) => ops.close(() => resolve()));
+      await queues.close();
       await d4?.close();
+      await retention?.close();
       await audit.close();
       await store.close();
     },

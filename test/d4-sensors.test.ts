@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Sensors } from "../src/d4/sensors.js";
-import { describeEachBackend, redisReachable } from "./helpers/backends.js";
+import { BACKENDS, backendAvailable, describeEachBackend, redisReachable } from "./helpers/backends.js";
 import { runCli } from "./helpers/cli.js";
 import { basic } from "./helpers/http.js";
 import { startTestServer, type TestServer } from "./helpers/test-server.js";
@@ -98,14 +98,14 @@ describe("pdns-pssl sensors", () => {
   });
 });
 
-for (const backend of ["lmdb", "redis"] as const) {
-  describe.skipIf(backend === "redis" && !redisReachable)(`admin API for sensors [${backend}]`, () => {
+for (const backend of BACKENDS) {
+  describe.skipIf(!backendAvailable(backend))(`admin API for sensors [${backend}]`, () => {
     let server: TestServer;
     beforeAll(async () => {
-      // On Redis the server needs a secret key given; the embedded store makes its own.
+      // On Redis (one node or a cluster) the server needs a secret key given; the embedded store makes its own.
       server = await startTestServer(
         backend,
-        backend === "redis" ? { secretKey: randomBytes(32).toString("base64") } : {},
+        backend !== "lmdb" ? { secretKey: randomBytes(32).toString("base64") } : {},
       );
     }, 60_000);
     afterAll(() => server?.close());

@@ -31,7 +31,16 @@ import { loadConfig } from "../src/config.js";
 import { startServer } from "../src/server.js";
 import { openStore } from "../src/store/open-store.js";
 import { openRedisStore } from "../src/store/redis-store.js";
-import { deleteRedisPrefix, REDIS_URL, redisReachable, uniquePrefix } from "./helpers/backends.js";
+import {
+  BACKENDS,
+  type BackendName,
+  backendAvailable,
+  deleteRedisPrefix,
+  REDIS_URL,
+  redisReachable,
+  storeUrlOf,
+  uniquePrefix,
+} from "./helpers/backends.js";
 import { runCli } from "./helpers/cli.js";
 import { basic, parseNdjsonStrict } from "./helpers/http.js";
 import { type ServerSettings, startTestServer, type TestServer } from "./helpers/test-server.js";
@@ -226,7 +235,7 @@ interface BareServer {
   close(): Promise<void>;
 }
 
-async function startBareServer(backend: "lmdb" | "redis", settings: ServerSettings): Promise<BareServer> {
+async function startBareServer(backend: BackendName, settings: ServerSettings): Promise<BareServer> {
   let env: Record<string, string>;
   let cleanup: () => Promise<void>;
   if (backend === "lmdb") {
@@ -235,8 +244,9 @@ async function startBareServer(backend: "lmdb" | "redis", settings: ServerSettin
     cleanup = () => rm(dir, { recursive: true, force: true });
   } else {
     const prefix = uniquePrefix();
-    env = { PDNS_PSSL_STORE: REDIS_URL, PDNS_PSSL_KEY_PREFIX: prefix };
-    cleanup = () => deleteRedisPrefix(prefix);
+    const url = storeUrlOf(backend);
+    env = { PDNS_PSSL_STORE: url, PDNS_PSSL_KEY_PREFIX: prefix };
+    cleanup = () => deleteRedisPrefix(prefix, url);
   }
   const config = loadConfig({ listen: "127.0.0.1:0", ...settings }, env);
   const store = await openStore(config);
@@ -262,8 +272,8 @@ async function startBareServer(backend: "lmdb" | "redis", settings: ServerSettin
 
 // ---------------------------------------------------------------------------------------------------
 
-for (const backend of ["lmdb", "redis"] as const) {
-  describe.skipIf(backend === "redis" && !redisReachable)(`HTTP access control [${backend}]`, () => {
+for (const backend of BACKENDS) {
+  describe.skipIf(!backendAvailable(backend))(`HTTP access control [${backend}]`, () => {
     let idp: Idp;
     let server: TestServer;
     let base = "";

@@ -1,6 +1,6 @@
 /** `POST /pdns/bulk` over real HTTP, as a script would use it: a JSON array or NDJSON in, NDJSON out. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { redisReachable } from "./helpers/backends.js";
+import { BACKENDS, backendAvailable } from "./helpers/backends.js";
 import { assertCofRecord, basic, parseNdjsonStrict } from "./helpers/http.js";
 import { startTestServer, type TestServer } from "./helpers/test-server.js";
 
@@ -22,8 +22,8 @@ function corpus(): string {
   return `${lines.join("\n")}\n`;
 }
 
-for (const backend of ["lmdb", "redis"] as const) {
-  describe.skipIf(backend === "redis" && !redisReachable)(`POST /pdns/bulk [${backend}]`, () => {
+for (const backend of BACKENDS) {
+  describe.skipIf(!backendAvailable(backend))(`POST /pdns/bulk [${backend}]`, () => {
     let server: TestServer;
 
     const post = async (body: string, token?: string) => {

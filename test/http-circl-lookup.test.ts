@@ -3,7 +3,7 @@
  * rrtype parameter, time fences and `limit`, with PyPDNS-style dribble paging (decimal cursors).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { redisReachable } from "./helpers/backends.js";
+import { BACKENDS, backendAvailable } from "./helpers/backends.js";
 import { assertCofRecord, basic, parseNdjsonStrict } from "./helpers/http.js";
 import { startTestServer, type TestServer } from "./helpers/test-server.js";
 
@@ -25,8 +25,8 @@ function corpus(): string {
   return `${lines.join("\n")}\n`;
 }
 
-for (const backend of ["lmdb", "redis"] as const) {
-  describe.skipIf(backend === "redis" && !redisReachable)(`CIRCL route lookups [${backend}]`, () => {
+for (const backend of BACKENDS) {
+  describe.skipIf(!backendAvailable(backend))(`CIRCL route lookups [${backend}]`, () => {
     let server: TestServer;
 
     const get = async (path: string, headers: Record<string, string> = {}, token?: string) => {

@@ -9,7 +9,7 @@ import { rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { redisReachable } from "./helpers/backends.js";
+import { BACKENDS, backendAvailable } from "./helpers/backends.js";
 import { basic } from "./helpers/http.js";
 import { startTestServer, type TestServer } from "./helpers/test-server.js";
 
@@ -159,8 +159,8 @@ function sampleRecords(): Array<{ rrname: string; rrtype: string; rdata: string 
   return [...seen.values()];
 }
 
-for (const backend of ["lmdb", "redis"] as const) {
-  describe.skipIf(backend === "redis" && !redisReachable)(`DNSDB v2 API [${backend}]`, () => {
+for (const backend of BACKENDS) {
+  describe.skipIf(!backendAvailable(backend))(`DNSDB v2 API [${backend}]`, () => {
     let server: TestServer;
     let base = "";
     let key = "";

@@ -6,7 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { redisReachable } from "./helpers/backends.js";
+import { BACKENDS, backendAvailable } from "./helpers/backends.js";
 import { basic, parseNdjsonStrict } from "./helpers/http.js";
 import { startTestServer, type TestServer } from "./helpers/test-server.js";
 
@@ -15,8 +15,8 @@ const PASSIVEDNS = new URL("passivedns.txt", SAMPLES).pathname;
 const JA3_JL = new URL("ja3-jl-with-ipv6.ndjson", SAMPLES).pathname;
 const EVE = new URL("suricata-eve-tls.ndjson", SAMPLES).pathname;
 
-for (const backend of ["lmdb", "redis"] as const) {
-  describe.skipIf(backend === "redis" && !redisReachable)(`HTTP ingest [${backend}]`, () => {
+for (const backend of BACKENDS) {
+  describe.skipIf(!backendAvailable(backend))(`HTTP ingest [${backend}]`, () => {
     let server: TestServer;
     const sensor = () => basic("probe", server.sensorToken);
 

@@ -6,15 +6,15 @@ import { rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { redisReachable } from "./helpers/backends.js";
+import { BACKENDS, backendAvailable } from "./helpers/backends.js";
 import { assertCofRecord, basic, parseNdjsonStrict } from "./helpers/http.js";
 import { startTestServer, type TestServer } from "./helpers/test-server.js";
 
 const MANY = 3000;
 const SAMPLE = new URL("../../shared/samples/passivedns.txt", import.meta.url).pathname;
 
-for (const backend of ["lmdb", "redis"] as const) {
-  describe.skipIf(backend === "redis" && !redisReachable)(`HTTP passive DNS API [${backend}]`, () => {
+for (const backend of BACKENDS) {
+  describe.skipIf(!backendAvailable(backend))(`HTTP passive DNS API [${backend}]`, () => {
     let server: TestServer;
     let base = "";
     let analystToken = "";

@@ -10,7 +10,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { redisReachable } from "./helpers/backends.js";
+import { BACKENDS, backendAvailable } from "./helpers/backends.js";
 import { basic } from "./helpers/http.js";
 import { startTestServer, type TestServer } from "./helpers/test-server.js";
 
@@ -216,8 +216,8 @@ const rootCa = byName("ca-root");
 const leaf1 = byName("leaf1-rsa");
 const leaf5 = byName("leaf5-utf8");
 
-for (const backend of ["lmdb", "redis"] as const) {
-  describe.skipIf(backend === "redis" && !redisReachable)(`HTTP passive SSL API [${backend}]`, () => {
+for (const backend of BACKENDS) {
+  describe.skipIf(!backendAvailable(backend))(`HTTP passive SSL API [${backend}]`, () => {
     let server: TestServer;
     let base = "";
     let analystToken = "";

@@ -151,7 +151,7 @@ describeEachBackend("access to every route", ({ backend }) => {
 
   beforeAll(async () => {
     // Hundreds of deliberate failures from one address: keep the brute-force lockout out of this test.
-    server = await startTestServer(backend as "lmdb" | "redis", { authFailureLimit: "100000" });
+    server = await startTestServer(backend, { authFailureLimit: "100000" });
     const users: Record<Role, string> = { admin: "root", analyst: "alice", sensor: "probe" };
     for (const role of ["admin", "analyst", "sensor"] as const) {
       const user = users[role];

@@ -140,7 +140,8 @@ describeEachBackend("store contract", ({ store }) => {
   });
 
   it("keeps names with key-separator characters apart", async () => {
-    const names = ["a:b", "a", "{a}", "a}b", "*.a", "a\\.b", "a.b"];
+    // "}a}" and "}x}.a.b": ioredis and Redis disagree on their hash slot (see misroutedByIoredis).
+    const names = ["a:b", "a", "{a}", "a}b", "*.a", "a\\.b", "a.b", "}a}", "}", "{}a}", "}x}.a.b"];
     await ingest(
       store(),
       names.map((rrname, i) => ({ rrname, rrtype: TXT, rdata: `n${i}`, time: 1, count: 1 })),

@@ -12,7 +12,8 @@ const BEARER_PATTERN = /^bearer[ \t]+([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9
 const BASIC_PATTERN = /^basic[ \t]+([A-Za-z0-9+/]+={0,2})$/i;
 // Only our own token shape counts as a bare token, so other schemes stay apart.
 const BARE_TOKEN_PATTERN = /^pps_\S+$/;
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+// ignoreBOM keeps a leading U+FEFF: the user-id is exactly what was sent, never a shorter name.
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
  * Reads the credential from the `Authorization` header (HTTP Basic, a bare token with no scheme as

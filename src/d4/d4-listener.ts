@@ -31,9 +31,16 @@ export interface D4ListenerOptions {
 
 /** What the endpoint saw since it started (for /info and metrics). */
 export interface D4ListenerStats {
+  /** Sessions since start, and open now. */
   sessions: number;
+  open: number;
+  /** Bytes received (as sent, D4 headers included). */
+  bytes: number;
   lines: number;
   records: number;
+  /** Lines written that did not parse. */
+  rejected: number;
+  /** Sessions ended for breaking a rule, by reason. */
   refused: Partial<Record<D4SessionFailure | "error", number>>;
 }
 
@@ -76,10 +83,22 @@ export async function startD4Listener(
     options.cert && options.key
       ? { cert: await readFile(options.cert, "utf8"), key: await readFile(options.key, "utf8") }
       : await selfSignedPair(options.dataDir);
-  const stats: D4ListenerStats = { sessions: 0, lines: 0, records: 0, refused: {} };
+  const stats: D4ListenerStats = {
+    sessions: 0,
+    open: 0,
+    bytes: 0,
+    lines: 0,
+    records: 0,
+    rejected: 0,
+    refused: {},
+  };
   const open = new Set<Promise<void>>();
   const server: Server = createServer({ cert: pair.cert, key: pair.key }, (socket) => {
-    const done = serveSession(socket, options, stats).finally(() => open.delete(done));
+    stats.open++;
+    const done = serveSession(socket, options, stats).finally(() => {
+      open.delete(done);
+      stats.open--;
+    });
     open.add(done);
   });
   await new Promise<void>((resolve, reject) => {
@@ -123,7 +142,7 @@ async function serveSession(
     if (lines.length === 0) return writing;
     writing = writing.then(async () => {
       const format = session.dataType === "passivedns" ? "passivedns" : "ja3-jl";
-      const written = await ingestLines(options.store, lines, format, session.uuid as string);
+      const written = await ingestLines(options.store, lines, format, session.uuid as string, "d4-endpoint");
       figures.records += written.records;
       figures.rejects += written.rejects;
       stats.lines += lines.length;
@@ -135,6 +154,7 @@ async function serveSession(
   try {
     for await (const chunk of socket as AsyncIterable<Buffer>) {
       figures.bytes += chunk.length;
+      stats.bytes += chunk.length;
       pending.push(...(await session.push(chunk)));
       if (
         session.dataType !== undefined &&
@@ -167,6 +187,7 @@ async function serveSession(
     options.log(`d4: writing the lines of ${session.uuid} failed: ${(error as Error).message}`);
   }
   stats.records += figures.records;
+  stats.rejected += figures.rejects;
   if (session.uuid !== undefined && (await options.sensors.keyOf(session.uuid))) {
     await options.sensors.noteSession(session.uuid, figures);
   }

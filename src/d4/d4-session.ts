@@ -17,6 +17,7 @@ const SIZE_OFFSET = 58;
 const TYPE_PASSIVEDNS = 8;
 const TYPE_META = 2;
 const TYPE_EXTENDED = 254;
+const EMPTY = Buffer.alloc(0);
 
 /** Why a session was ended. */
 export type D4SessionFailure =
@@ -88,7 +89,12 @@ export function encodeD4Packet(packet: {
 export class D4Session {
   readonly #options: D4SessionOptions;
   readonly #maxPayload: number;
-  #buffer: Buffer = Buffer.alloc(0);
+  // Bytes received and not yet framed: #buffer[#start, #end). Appending grows the buffer to twice what
+  // it must hold, so a packet trickling in one byte per read costs linear time (not a copy of everything
+  // buffered per read) and at most twice its size in memory.
+  #buffer: Buffer = EMPTY;
+  #start = 0;
+  #end = 0;
   #key: Buffer | undefined;
   #uuid: string | undefined;
   #type: number | undefined;
@@ -119,7 +125,7 @@ export class D4Session {
    * lines of the good packets before it come with the error.
    */
   async push(chunk: Buffer): Promise<string[]> {
-    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
+    this.#append(chunk);
     const lines: string[] = [];
     try {
       for (;;) {
@@ -142,9 +148,31 @@ export class D4Session {
     return tail === "" ? [] : [tail];
   }
 
+  #append(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    if (this.#start === this.#end) {
+      // Nothing pending: frame the chunk itself. It is never written to (any append outgrows it).
+      this.#buffer = chunk;
+      this.#start = 0;
+      this.#end = chunk.length;
+      return;
+    }
+    if (this.#end + chunk.length > this.#buffer.length) {
+      const kept = this.#end - this.#start;
+      const grown = Buffer.allocUnsafe(2 * (kept + chunk.length));
+      this.#buffer.copy(grown, 0, this.#start, this.#end);
+      this.#buffer = grown;
+      this.#start = 0;
+      this.#end = kept;
+    }
+    chunk.copy(this.#buffer, this.#end);
+    this.#end += chunk.length;
+  }
+
   #nextPacket(): Packet | undefined {
-    if (this.#buffer.length < D4_HEADER_BYTES) return undefined;
-    const size = this.#buffer.readUInt32LE(SIZE_OFFSET);
+    const buffered = this.#end - this.#start;
+    if (buffered < D4_HEADER_BYTES) return undefined;
+    const size = this.#buffer.readUInt32LE(this.#start + SIZE_OFFSET);
     // Checked before waiting for the payload: an oversize claim must not make us buffer it.
     if (size > this.#maxPayload) {
       throw new D4SessionError(
@@ -152,9 +180,16 @@ export class D4Session {
         `payload of ${size} bytes is over the limit of ${this.#maxPayload}`,
       );
     }
-    if (this.#buffer.length < D4_HEADER_BYTES + size) return undefined;
-    const bytes = this.#buffer.subarray(0, D4_HEADER_BYTES + size);
-    this.#buffer = this.#buffer.subarray(D4_HEADER_BYTES + size);
+    const total = D4_HEADER_BYTES + size;
+    if (buffered < total) return undefined;
+    const bytes = this.#buffer.subarray(this.#start, this.#start + total);
+    this.#start += total;
+    if (this.#start === this.#end) {
+      // Drained: let the buffer go (a new one is made when bytes are pending again).
+      this.#buffer = EMPTY;
+      this.#start = 0;
+      this.#end = 0;
+    }
     return {
       version: bytes.readUInt8(0),
       type: bytes.readUInt8(1),

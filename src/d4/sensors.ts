@@ -15,7 +15,8 @@ export type SensorType = (typeof SENSOR_TYPES)[number];
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-const sensorDocSchema = z.object({
+/** A stored sensor; without its key, also what the admin API lists (and the OpenAPI document says). */
+export const sensorDocSchema = z.object({
   uuid: z.string().regex(UUID_PATTERN),
   status: z.enum(SENSOR_STATUSES),
   type: z.enum(SENSOR_TYPES).optional(),

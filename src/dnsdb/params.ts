@@ -30,7 +30,8 @@ const flag = z
   .transform((value) => value.toLowerCase().startsWith("t"));
 const text = z.string().max(200, "must be at most 200 characters");
 
-const paramsSchema = z.strictObject({
+/** The parameters (also the OpenAPI document's description of them). */
+export const paramsSchema = z.strictObject({
   limit: count("a non-negative integer").optional(),
   offset: count("a non-negative integer").optional(),
   time_first_before: fence.optional(),

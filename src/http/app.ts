@@ -12,9 +12,11 @@ import type { JwtService } from "../auth/jwt.js";
 import type { EffectiveQuota, RateLimiter } from "../auth/quota.js";
 import type { Config } from "../config.js";
 import type { Sensors } from "../d4/sensors.js";
+import type { IngestStatus } from "../ingest/ingest-status.js";
 import type { Store } from "../store/types.js";
 import { access, type RoutePolicy } from "./access.js";
 import { errorHandler } from "./errors.js";
+import { observeRequests } from "./observe.js";
 import { answerJson, type RequestEnv } from "./request-env.js";
 import { adminRoutes } from "./routes/admin.js";
 import { adminSensorRoutes } from "./routes/admin-sensors.js";
@@ -24,7 +26,10 @@ import { circlPsslRoutes } from "./routes/circl-pssl.js";
 import { d4PdnsRoutes } from "./routes/d4-pdns.js";
 import { dnsdbRoutes } from "./routes/dnsdb.js";
 import { dnsdbRateLimitRoutes } from "./routes/dnsdb-rate-limit.js";
+import { docsRoutes } from "./routes/docs.js";
+import { healthRoutes } from "./routes/health.js";
 import { ingestRoutes } from "./routes/ingest.js";
+import { type MetricsSource, metricsRoutes } from "./routes/metrics.js";
 import { pdnsBulkRoutes } from "./routes/pdns-bulk.js";
 import { psslExtendedRoutes } from "./routes/pssl-extended.js";
 
@@ -53,6 +58,13 @@ export interface AppDependencies {
   >;
   version: string;
   log: (message: string) => void;
+  /** The ingest running inside the server (D4 queues, D4 endpoint), for admins in /info. */
+  ingest?: IngestStatus | undefined;
+  /**
+   * Whether /healthz, /readyz and /metrics answer without a credential on this listener; otherwise they
+   * need an admin's (an operator runs them unauthenticated on a separate listener, `--ops-listen`).
+   */
+  opsPublic?: boolean | undefined;
 }
 
 /** Queries: analysts (and admins), counted against quotas, audited. */
@@ -68,7 +80,18 @@ const INGEST: RoutePolicy = { roles: ["sensor"], metered: false, audited: true }
 /** Exchanging a credential for a JWT: every role, audited. */
 const ANY_ROLE: RoutePolicy = { roles: ["analyst", "sensor"], metered: false, audited: true };
 
-/** Every protected path and its policy; a path absent from here is public (/auth/jwks.json, /dnsdb/v2/ping). */
+/** Health and metrics on the main listener, unless made public there: admins, neither counted nor audited. */
+const OPS: RoutePolicy = { roles: ["admin"], metered: false, audited: false };
+export const OPS_POLICIES: ReadonlyArray<readonly [path: string, policy: RoutePolicy]> = [
+  ["/healthz", OPS],
+  ["/readyz", OPS],
+  ["/metrics", OPS],
+];
+
+/**
+ * Every protected path and its policy; a path absent from here is public (/auth/jwks.json, /dnsdb/v2/ping,
+ * /openapi.json, /docs). The OpenAPI document derives each route's security from this table.
+ */
 export const ROUTE_POLICIES: ReadonlyArray<readonly [path: string, policy: RoutePolicy]> = [
   ["/pdns/query/*", QUERY],
   ["/pdns/rcodes/*", QUERY],
@@ -86,19 +109,40 @@ export const ROUTE_POLICIES: ReadonlyArray<readonly [path: string, policy: Route
   ["/ingest/*", INGEST],
 ];
 
-export function createApp(deps: AppDependencies) {
+/**
+ * What every listener does first: our own id for every request (a client-sent X-Request-Id is not
+ * trusted: it ends up in the audit log), on every answer (routes and errors answer through answer() /
+ * answerJson(), which add it); then the access log line and the metrics once the answer is out.
+ */
+function baseApp(): Hono<RequestEnv> {
   const app = new Hono<RequestEnv>();
-  // Our own id for every request (a client-sent X-Request-Id is not trusted: it ends up in the audit
-  // log), on every answer: routes and errors answer through answer() / answerJson(), which add it.
   app.use(async (c, next) => {
     const id = randomUUID();
     c.set("requestId", id);
     c.set("responseHeaders", { "x-request-id": id });
     await next();
   });
+  app.use(observeRequests());
+  return app;
+}
 
+/** The operations listener (`--ops-listen`): health probes and metrics, no credential, nothing else. */
+export function createOpsApp(deps: Pick<AppDependencies, "store" | "log"> & { metrics?: MetricsSource }) {
+  const app = baseApp();
+  app.route("/", healthRoutes({ store: deps.store, log: deps.log }));
+  app.route("/", metricsRoutes(deps.metrics));
+  app.notFound((c) =>
+    answerJson(c, { code: "not_found", message: "no such route", requestId: c.get("requestId") }, 404),
+  );
+  app.onError(errorHandler());
+  return app;
+}
+
+export function createApp(deps: AppDependencies) {
+  const app = baseApp();
   const accessDeps = { ...deps, trustProxy: deps.config.trustProxy };
-  for (const [path, policy] of ROUTE_POLICIES) app.use(path, access(accessDeps, policy));
+  const policies = deps.opsPublic ? ROUTE_POLICIES : [...ROUTE_POLICIES, ...OPS_POLICIES];
+  for (const [path, policy] of policies) app.use(path, access(accessDeps, policy));
 
   app.route(
     "/pdns",
@@ -148,11 +192,22 @@ export function createApp(deps: AppDependencies) {
   app.route("/ingest", ingestRoutes({ store: deps.store, maxBodyBytes: deps.config.ingestMaxBytes }));
   app.route("/auth", authTokenRoutes(deps.jwt, deps.jwtTtlSeconds));
   app.route("/auth", jwksRoutes(deps.jwt));
-  app.route("/", d4PdnsRoutes({ store: deps.store, origin: deps.config.origin, version: deps.version }));
+  app.route("/", healthRoutes({ store: deps.store, log: deps.log }));
+  app.route("/", metricsRoutes());
+  app.route("/", docsRoutes({ version: deps.version }));
+  app.route(
+    "/",
+    d4PdnsRoutes({
+      store: deps.store,
+      origin: deps.config.origin,
+      version: deps.version,
+      ingest: deps.ingest,
+    }),
+  );
 
   app.notFound((c) =>
     answerJson(c, { code: "not_found", message: "no such route", requestId: c.get("requestId") }, 404),
   );
-  app.onError(errorHandler(deps.log));
+  app.onError(errorHandler());
   return app;
 }

@@ -2,8 +2,10 @@
  * One error type thrown from anywhere in a request, turned into the one JSON error shape
  * `{ code, message, requestId }` in one place (app.ts).
  */
+
 import type { ErrorHandler } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { logger } from "../observability/logger.js";
 import { answerJson, type RequestEnv } from "./request-env.js";
 
 export class ApiError extends Error {
@@ -31,7 +33,7 @@ export const badRequest = (message: string) => new ApiError(400, "bad_request", 
  * The app's error handler: an ApiError becomes its status with `{ code, message, requestId }`; anything
  * else is logged and answered 500 with no detail (no stack traces to clients).
  */
-export function errorHandler(log: (message: string) => void): ErrorHandler<RequestEnv> {
+export function errorHandler(): ErrorHandler<RequestEnv> {
   return function handleError(error, c) {
     const requestId = c.get("requestId");
     if (error instanceof ApiError) {
@@ -42,7 +44,7 @@ export function errorHandler(log: (message: string) => void): ErrorHandler<Reque
         error.headers,
       );
     }
-    log(`request ${requestId} failed: ${error.stack ?? error.message}`);
+    logger.error({ req_id: requestId, err: error.message, stack: error.stack }, "request failed");
     return answerJson(c, { code: "internal", message: "internal error", requestId }, 500);
   };
 }

@@ -4,11 +4,14 @@
  * consumer's processing list (`pdns-pssl:processing:<type>:<uuid>`) before anything is parsed, and
  * removed from it only after its records are committed to the store; on start-up, what a previous run
  * left on the processing list is replayed first. A crash can therefore replay a batch (observation counts
- * then include it twice) but never lose one. Items are lines, or — as the stock D4 module does for
- * ja3-jl — paths to JSON files on this host.
+ * then include it twice) but never lose one; so can a failure (the D4 Redis going away, the store
+ * failing), after which the consumer backs off, reconnects and commits what the processing list holds
+ * before moving more. Items are lines, or — as the stock D4 module does for ja3-jl — paths to JSON files
+ * on this host.
  */
 import { readFile } from "node:fs/promises";
 import { Redis } from "ioredis";
+import { withoutPassword } from "../store/redis-url.js";
 import type { Store } from "../store/types.js";
 import { ingestLines } from "./ingest-lines.js";
 
@@ -26,39 +29,65 @@ export interface D4QueueOptions {
   sensorId?: string | undefined;
   /** Items moved and committed at once. */
   batchSize?: number | undefined;
-  /** Stop when the queue is empty instead of waiting for more. */
+  /** Stop when the queue is empty (or after three failures in a row) instead of waiting for more. */
   once?: boolean | undefined;
   /** Stop after the current batch when this resolves or is aborted. */
   signal?: AbortSignal | undefined;
+  /** Filled in as the consumer runs, for a live view (/info); a fresh one otherwise. */
+  status?: D4QueueStatus | undefined;
   log?: ((message: string) => void) | undefined;
 }
 
 /** What a consumer did so far (for logs, /info and metrics). */
 export interface D4QueueStats {
+  /** Items committed, replayed ones included. */
   items: number;
   batches: number;
   records: number;
   rejected: number;
+  /** Items taken again from the processing list: left by a previous run, or by a failed attempt. */
   replayed: number;
+  /** Failed attempts (D4 Redis unreachable or failing, store failing), each retry counted. */
   errors: number;
   /** Items waiting in the queue when last looked at. */
   lag: number;
 }
 
+/** A running consumer's figures and connection, as /info shows them. */
+export interface D4QueueStatus {
+  stats: D4QueueStats;
+  /** Connected to the D4 Redis right now. */
+  connected: boolean;
+  /** The last error's message (never the Redis URL's credentials) and when it happened (epoch ms). */
+  lastError: { message: string; at: number } | undefined;
+}
+
+export function newD4QueueStatus(): D4QueueStatus {
+  return {
+    stats: { items: 0, batches: 0, records: 0, rejected: 0, replayed: 0, errors: 0, lag: 0 },
+    connected: false,
+    lastError: undefined,
+  };
+}
+
 const MOVE_SCRIPT = `
 -- KEYS[1] queue, KEYS[2] processing; ARGV[1] most items. Moves the oldest items (the tail: d4-core
--- pushes on the head) onto the processing list, atomically, and returns them oldest first.
-local moved = {}
+-- pushes on the head) onto the processing list, atomically, and returns the items left in the queue
+-- followed by the moved items, oldest first.
+local moved = {0}
 for i = 1, tonumber(ARGV[1]) do
   local item = redis.call('RPOPLPUSH', KEYS[1], KEYS[2])
   if not item then break end
   moved[#moved + 1] = item
 end
+moved[1] = redis.call('LLEN', KEYS[1])
 return moved
 `;
 
 const UUID = /^[0-9A-Za-z-]{1,64}$/;
 const IDLE_MS = [100, 200, 500, 1000];
+/** Waits between failed attempts: doubling from the first, up to the last. */
+const BACKOFF_MS = { first: 250, most: 5000 };
 
 /** The queue key d4-core pushes to, and this consumer's processing list. */
 export function d4QueueKeys(type: D4QueueType, queue: string): { queue: string; processing: string } {
@@ -81,97 +110,205 @@ async function linesOf(item: string, log: (message: string) => void): Promise<st
   return item;
 }
 
-/** Consumes until the queue is empty (`once`) or the signal aborts; returns what it did. */
+/** A Redis URL fit to print: its password, if any, replaced by `***`. */
+export const redactRedisUrl = withoutPassword;
+
+/** An error message fit to show: without the Redis URL's password, should any layer have quoted it. */
+function withoutSecret(message: string, url: string): string {
+  let password = "";
+  try {
+    password = decodeURIComponent(new URL(url).password);
+  } catch {
+    // Not a URL ioredis could have used either.
+  }
+  return password.length >= 3 ? message.replaceAll(password, "***") : message;
+}
+
+/**
+ * Consumes until the queue is empty (`once`) or the signal aborts; returns what it did. Every failure
+ * (the D4 Redis unreachable or failing, the store failing) is counted, logged once per outage, and
+ * retried with back-off; after one, whatever the processing list holds is committed before anything
+ * new is moved (a move whose answer was lost on the way is therefore never skipped).
+ */
 export async function consumeD4Queue(options: D4QueueOptions): Promise<D4QueueStats> {
   const log = options.log ?? (() => {});
+  const { signal } = options;
   const keys = d4QueueKeys(options.type, options.queue);
   const batchSize = options.batchSize ?? 5000;
   const sensorId = options.sensorId ?? `d4:${options.queue}`;
-  const redis = new Redis(options.redisUrl, { protocol: 2, maxRetriesPerRequest: null, lazyConnect: true });
-  redis.on("error", () => {
-    // ioredis reconnects with back-off by itself; failed commands are retried by the loop below.
+  const format = options.type === "8" ? "passivedns" : "ja3-jl";
+  const status = options.status ?? newD4QueueStatus();
+  const { stats } = status;
+  const where = `d4 queue ${options.queue} (${redactRedisUrl(options.redisUrl)})`;
+  const redis = new Redis(options.redisUrl, {
+    protocol: 2,
+    // While disconnected, commands fail at once and none is queued or sent again after a reconnect:
+    // the loop below decides what to retry. ioredis reconnects by itself, backing off up to 2 s.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    commandTimeout: 30_000,
+    retryStrategy: (attempt) => Math.min(100 * attempt, 2000),
   });
-  const stats: D4QueueStats = {
-    items: 0,
-    batches: 0,
-    records: 0,
-    rejected: 0,
-    replayed: 0,
-    errors: 0,
-    lag: 0,
-  };
+  let connectionError: string | undefined;
+  redis.on("error", (error: Error) => {
+    connectionError = error.message;
+  });
+  redis.on("ready", () => {
+    status.connected = true;
+    connectionError = undefined;
+  });
+  redis.on("close", () => {
+    status.connected = false;
+  });
 
-  async function commit(items: string[]): Promise<void> {
-    const lines = await Promise.all(items.map((item) => linesOf(item, log)));
-    const format = options.type === "8" ? "passivedns" : "ja3-jl";
-    const written = await ingestLines(options.store, lines, format, sensorId);
+  // "recover": the processing list may hold items not committed yet (at start-up, after a failure);
+  // "clear": its items are committed but the list is not emptied yet; "move": it is empty.
+  let phase: "recover" | "clear" | "move" = "recover";
+
+  async function commit(items: string[], replay: boolean): Promise<void> {
+    let written: { records: number; rejects: number };
+    try {
+      const lines = await Promise.all(items.map((item) => linesOf(item, log)));
+      written = await ingestLines(options.store, lines, format, sensorId, "d4-queue");
+    } catch (error) {
+      throw new Error(`committing ${items.length} items failed: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
     stats.records += written.records;
     stats.rejected += written.rejects;
-    // Committed: only now does the batch leave the processing list.
-    await redis.del(keys.processing);
     stats.items += items.length;
     stats.batches++;
+    if (replay) stats.replayed += items.length;
+    // Committed: only now does the batch leave the processing list.
+    phase = "clear";
+    await redis.del(keys.processing);
+    phase = "move";
   }
 
-  // A store that fails (Redis away) keeps the batch on the processing list: retry it, and give up only
-  // in `once` mode after a few attempts (the next run replays it).
-  async function commitWithRetry(items: string[]): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await commit(items);
-        return;
-      } catch (error) {
-        stats.errors++;
-        log(
-          `d4 queue ${options.queue}: committing ${items.length} items failed: ${(error as Error).message}`,
-        );
-        if (options.signal?.aborted || (options.once && attempt >= 3)) throw error;
-        await sleep(IDLE_MS[IDLE_MS.length - 1] as number, options.signal);
-      }
+  /** One batch: what the processing list holds first, then the next items of the queue. */
+  async function step(): Promise<"idle" | "busy"> {
+    if (phase === "clear") {
+      await redis.del(keys.processing);
+      phase = "move";
     }
+    if (phase === "recover") {
+      const leftover = await redis.lrange(keys.processing, 0, -1);
+      if (leftover.length > 0) {
+        log(`${where}: replaying ${leftover.length} items left on its processing list`);
+        await commit(leftover.reverse(), true);
+        return "busy";
+      }
+      phase = "move";
+    }
+    // From here until committed, a failure (even one where the move happened but its answer was lost)
+    // means the processing list must be read again.
+    phase = "recover";
+    const [left, ...items] = (await redis.eval(MOVE_SCRIPT, 2, keys.queue, keys.processing, batchSize)) as [
+      number,
+      ...string[],
+    ];
+    stats.lag = left;
+    if (items.length === 0) {
+      phase = "move";
+      return "idle";
+    }
+    await commit(items, false);
+    return "busy";
   }
 
+  let outage: { since: number; failures: number } | undefined;
   try {
-    await redis.connect();
-    // Leftovers of a run that stopped between moving and committing: replay them first, oldest first.
-    const leftover = await redis.lrange(keys.processing, 0, -1);
-    if (leftover.length > 0) {
-      log(`d4 queue ${options.queue}: replaying ${leftover.length} items left by a previous run`);
-      await commitWithRetry(leftover.reverse());
-      stats.replayed += leftover.length;
-    }
+    // The first connection attempt's outcome, either way (a failure is then counted by the loop).
+    await untilConnectedOrFailed(redis, signal);
     let idle = 0;
-    while (!options.signal?.aborted) {
-      let items: string[];
+    while (!signal?.aborted) {
+      let outcome: "idle" | "busy";
       try {
-        items = (await redis.eval(MOVE_SCRIPT, 2, keys.queue, keys.processing, batchSize)) as string[];
-        stats.lag = await redis.llen(keys.queue);
+        outcome = await step();
       } catch (error) {
+        const message = withoutSecret(
+          redis.status === "ready"
+            ? (error as Error).message
+            : `the D4 Redis is unreachable (${connectionError ?? "connection closed"})`,
+          options.redisUrl,
+        );
         stats.errors++;
-        log(`d4 queue ${options.queue}: ${(error as Error).message}; retrying`);
-        await sleep(IDLE_MS[IDLE_MS.length - 1] as number, options.signal);
+        status.lastError = { message, at: Date.now() };
+        if (outage === undefined) {
+          outage = { since: Date.now(), failures: 0 };
+          log(`${where}: ${message}; retrying with back-off`);
+        }
+        outage.failures++;
+        if (options.once && outage.failures >= 3) throw new Error(`${where}: ${message}`, { cause: error });
+        await backOff(
+          redis,
+          Math.min(BACKOFF_MS.first * 2 ** (outage.failures - 1), BACKOFF_MS.most),
+          signal,
+        );
         continue;
       }
-      if (items.length === 0) {
-        if (options.once) break;
-        await sleep(IDLE_MS[Math.min(idle++, IDLE_MS.length - 1)] as number, options.signal);
+      if (outage !== undefined) {
+        const seconds = Math.round((Date.now() - outage.since) / 1000);
+        log(`${where}: working again after ${seconds} s (${outage.failures} failed attempts)`);
+        outage = undefined;
+      }
+      if (outcome === "busy") {
+        idle = 0;
         continue;
       }
-      idle = 0;
-      await commitWithRetry(items);
+      if (options.once) break;
+      await sleep(IDLE_MS[Math.min(idle++, IDLE_MS.length - 1)] as number, signal);
     }
     return stats;
   } finally {
     redis.disconnect();
+    status.connected = false;
   }
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+/** Resolves once the connection is ready or its attempt failed (or on abort). */
+function untilConnectedOrFailed(redis: Redis, signal: AbortSignal | undefined): Promise<void> {
+  if (redis.status === "ready" || signal?.aborted) return Promise.resolve();
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => {
-      clearTimeout(timer);
+    const done = () => {
+      redis.off("ready", done);
+      redis.off("error", done);
+      signal?.removeEventListener("abort", done);
       resolve();
-    });
+    };
+    redis.once("ready", done);
+    redis.once("error", done);
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
+/** Waits `ms` after a failure; sooner when a lost connection comes back (or on abort). */
+function backOff(redis: Redis, ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (redis.status === "ready") return sleep(ms, signal);
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      redis.off("ready", done);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    redis.once("ready", done);
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (signal?.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
   });
 }

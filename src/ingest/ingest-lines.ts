@@ -2,6 +2,7 @@
  * Writes lines already in memory (a D4 session's, a queue batch's) through the same ingest path as a
  * file, and answers what came of them: records (or TLS sessions) written and lines rejected.
  */
+import { countIngest, type IngestSource } from "../observability/metrics.js";
 import type { Store } from "../store/types.js";
 import { ingestPassiveDns } from "./ingest-passivedns.js";
 import { ingestTls } from "./ingest-tls.js";
@@ -15,6 +16,8 @@ export async function ingestLines(
   lines: readonly string[],
   format: LiveFormat,
   sensorId: string,
+  /** Where the lines came from, for the ingest metrics (uncounted when absent). */
+  source?: IngestSource,
 ): Promise<{ records: number; rejects: number }> {
   const input = (async function* () {
     yield Buffer.from(`${lines.join("\n")}\n`, "utf8");
@@ -24,5 +27,7 @@ export async function ingestLines(
       ? await ingestPassiveDns(input, store, { sensorId, layout: DEFAULT_LAYOUT })
       : await ingestTls(input, store, { format: "ja3-jl", sensorId });
   const rejects = Object.values(summary.rejected).reduce((sum: number, n) => sum + (n ?? 0), 0);
-  return { records: "sessions" in summary ? summary.sessions : summary.records, rejects };
+  const records = "sessions" in summary ? summary.sessions : summary.records;
+  if (source) countIngest(source, format, records, summary.rejected);
+  return { records, rejects };
 }

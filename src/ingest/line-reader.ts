@@ -6,6 +6,7 @@ export type Line = Buffer | { tooLong: number };
 
 const LF = 10;
 const CR = 13;
+const EMPTY = Buffer.alloc(0);
 
 function withoutCr(line: Buffer): Buffer {
   return line.length > 0 && line[line.length - 1] === CR ? line.subarray(0, line.length - 1) : line;
@@ -22,8 +23,27 @@ export async function* readLines(
   opts: { maxLineBytes: number },
 ): AsyncGenerator<Line[]> {
   const max = opts.maxLineBytes;
-  // The unfinished line carried from earlier chunks, copied out of them so they can be freed.
-  let tail: Buffer | undefined;
+  // The unfinished line carried from earlier chunks, copied out of them so they can be freed: the
+  // first `tailBytes` bytes of `tail`, which grows by doubling (a line arriving in many small chunks
+  // costs linear time, not a copy of the whole tail per chunk).
+  let tail = EMPTY;
+  let tailBytes = 0;
+  const append = (part: Buffer) => {
+    const need = tailBytes + part.length;
+    if (need > tail.length) {
+      const grown = Buffer.allocUnsafe(Math.max(need, Math.min(2 * tail.length, max)));
+      tail.copy(grown, 0, 0, tailBytes);
+      tail = grown;
+    }
+    part.copy(tail, tailBytes);
+    tailBytes = need;
+  };
+  const takeTail = () => {
+    const line = tail.subarray(0, tailBytes);
+    tail = EMPTY;
+    tailBytes = 0;
+    return line;
+  };
   // Bytes of an overlong line seen so far, or -1 when not inside one.
   let skipped = -1;
   for await (const chunk of input) {
@@ -34,12 +54,15 @@ export async function* readLines(
       if (skipped >= 0) {
         lines.push({ tooLong: skipped + length });
         skipped = -1;
-      } else if (tail !== undefined) {
-        const total = tail.length + length;
-        lines.push(
-          total > max ? { tooLong: total } : withoutCr(Buffer.concat([tail, chunk.subarray(pos, nl)])),
-        );
-        tail = undefined;
+      } else if (tailBytes > 0) {
+        const total = tailBytes + length;
+        if (total > max) {
+          lines.push({ tooLong: total });
+          takeTail();
+        } else {
+          append(chunk.subarray(pos, nl));
+          lines.push(withoutCr(takeTail()));
+        }
       } else {
         lines.push(length > max ? { tooLong: length } : withoutCr(chunk.subarray(pos, nl)));
       }
@@ -50,22 +73,19 @@ export async function* readLines(
       if (skipped >= 0) {
         skipped += rest;
       } else {
-        const total = (tail?.length ?? 0) + rest;
+        const total = tailBytes + rest;
         if (total > max) {
           skipped = total;
-          tail = undefined;
+          takeTail();
         } else {
-          tail =
-            tail === undefined
-              ? Buffer.from(chunk.subarray(pos))
-              : Buffer.concat([tail, chunk.subarray(pos)]);
+          append(chunk.subarray(pos));
         }
       }
     }
     if (lines.length > 0) yield lines;
   }
   if (skipped >= 0) yield [{ tooLong: skipped }];
-  else if (tail !== undefined) yield [withoutCr(tail)];
+  else if (tailBytes > 0) yield [withoutCr(takeTail())];
 }
 
 /** A decoded line, or why it could not be read as one. */

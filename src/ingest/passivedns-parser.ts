@@ -252,11 +252,9 @@ export function createPassiveDnsParser(layout: PassiveDnsLayout): (line: string)
   const lead = delimiter.charAt(0);
   const total = fields.length;
   const right = total - 1 - iAnswer;
-  // Column bounds of the current line, and the last `right` delimiter positions seen (a ring). The
-  // parser is synchronous, so these arrays serve every line.
+  // Column bounds of the current line. The parser is synchronous, so these arrays serve every line.
   const starts = new Int32Array(total);
   const ends = new Int32Array(total);
-  const ring = new Int32Array(right);
 
   /** Next delimiter at or after `from`, or -1. A one-character indexOf is much faster than a longer one. */
   function find(line: string, from: number): number {
@@ -284,16 +282,14 @@ export function createPassiveDnsParser(layout: PassiveDnsLayout): (line: string)
     }
     starts[iAnswer] = from;
     let end = line.length;
-    if (right > 0) {
-      let seen = 0;
-      for (let d = find(line, from); d >= 0; d = find(line, d + width)) ring[seen++ % right] = d;
-      if (seen < right) return false;
-      for (let j = right - 1; j >= 0; j--) {
-        const d = ring[(seen - right + j) % right] ?? 0;
-        starts[iAnswer + 1 + j] = d + width;
-        ends[iAnswer + 1 + j] = end;
-        end = d;
-      }
+    // Right of the answer, delimiters are taken from the end (the last match that ends at or before
+    // the column): an answer ending with the delimiter's first character (`x|` before `||`) stays whole.
+    for (let j = right - 1; j >= 0; j--) {
+      const d = end - width < from ? -1 : line.lastIndexOf(delimiter, end - width);
+      if (d < from) return false;
+      starts[iAnswer + 1 + j] = d + width;
+      ends[iAnswer + 1 + j] = end;
+      end = d;
     }
     ends[iAnswer] = end;
     return true;

@@ -115,7 +115,7 @@ export class ObservationBatch {
 }
 
 /** The reverse-index target of a record, in the form the store keys it by. */
-function indexRefOf(rrtype: number, rdata: string): IndexRef | undefined {
+export function indexRefOf(rrtype: number, rdata: string): IndexRef | undefined {
   const target = rdataIndexKey(rrtype, rdata);
   if (!target) return undefined;
   return target.kind === "ip" ? { kind: "ip", bytes: target.ip.bytes, text: target.ip.text } : target;

@@ -15,6 +15,7 @@
  * - `owner-names`, `target-names`: forward name → nothing (names starting with some labels)
  * - `counters`: scope \0 name → { count, resetAt } (rate limits; held in memory, written behind)
  * - `audit`: time (u64 ms) + id (8 bytes) → user \0 JSON; `audit-by-user`: user \0 + the same key → nothing
+ * - `expiry`: expiry bucket id (7 bytes) + entry → nothing (retention; see expiry-layout.ts)
  */
 import { mkdir } from "node:fs/promises";
 import { type Database, open, type RootDatabase } from "lmdb";
@@ -26,6 +27,17 @@ import {
   RCODE_KEY_BYTES,
   SORT_KEY_BYTES,
 } from "../pdns/record-codec.js";
+import {
+  decodeBucket,
+  EXPIRY_BUCKET_BYTES,
+  parseRecordEntry,
+  parseSightingEntry,
+  recordBucket,
+  recordEntry,
+  sightingBucket,
+  sightingEntry,
+  timeLastOf,
+} from "./expiry-layout.js";
 import { SIGHTING_KEY_BYTES, SPACE_TAGS } from "./set-layout.js";
 import type {
   AuditRange,
@@ -34,6 +46,8 @@ import type {
   CounterSpec,
   CounterState,
   DocKind,
+  ExpiryLinks,
+  ExpirySweep,
   IndexEntry,
   IndexRead,
   IndexRef,
@@ -65,6 +79,19 @@ function namePrefix(name: string): Buffer {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** What a sweep does with one bucket entry, from the stored value it names. */
+function verdictOf(
+  stored: Buffer | undefined,
+  cutoff: number,
+  bucketOf: (timeLast: number) => Buffer,
+  bucket: Buffer,
+): "gone" | "expired" | "moved" | "kept" {
+  if (stored === undefined) return "gone";
+  const timeLast = timeLastOf(stored);
+  if (timeLast < cutoff) return "expired";
+  return bucketOf(timeLast).equals(bucket) ? "kept" : "moved";
+}
 
 /** The byte after the NUL separator: seeking to name + this skips every key of that name. */
 const NEXT_AFTER_SEPARATOR = Buffer.from([1]);
@@ -116,6 +143,9 @@ function auditUserPrefix(user: string): Buffer {
   return Buffer.concat([Buffer.from(user, "utf8"), SEPARATOR]);
 }
 
+/** The `meta` key whose value 1 turns expiry filing on for every writer. */
+const EXPIRY_FILING = "expiry-filing";
+
 /** Deletes at most this many expired audit entries per append, so one append stays short. */
 const AUDIT_PRUNE_PER_APPEND = 10_000;
 
@@ -135,11 +165,17 @@ class LmdbStore implements Store {
   readonly #targetNames: BinaryDb;
   readonly #audit: BinaryDb;
   readonly #auditByUser: BinaryDb;
+  readonly #expiry: BinaryDb;
   /** The authority for counters while this process runs; the database only carries them over restarts. */
   readonly #counterCache = new Map<string, CounterValue>();
 
-  constructor(root: RootDatabase) {
+  /** Counters taken in write transactions (several processes), not held in this process's memory. */
+  readonly #sharedCounters: boolean;
+  #sharedTakes = 0;
+
+  constructor(root: RootDatabase, sharedCounters: boolean) {
     this.#root = root;
+    this.#sharedCounters = sharedCounters;
     const binary = { keyEncoding: "binary", encoding: "binary" } as const;
     this.#records = root.openDB({ name: "records", ...binary });
     this.#ipIndex = root.openDB({ name: "ip-index", ...binary, dupSort: true });
@@ -154,6 +190,7 @@ class LmdbStore implements Store {
     this.#targetNames = root.openDB({ name: "target-names", ...binary });
     this.#audit = root.openDB({ name: "audit", ...binary });
     this.#auditByUser = root.openDB({ name: "audit-by-user", ...binary });
+    this.#expiry = root.openDB({ name: "expiry", ...binary });
   }
 
   async write(batch: WriteBatch): Promise<WriteResult> {
@@ -175,12 +212,20 @@ class LmdbStore implements Store {
       if (!db.doesExist(key)) db.putSync(key, EMPTY);
     };
     this.#root.transactionSync(() => {
+      const filing = this.#meta.get(EXPIRY_FILING) === 1;
       for (const record of batch.records) {
-        const key = Buffer.concat([prefixOf(record.rrname), record.member.subarray(0, SORT_KEY_BYTES)]);
+        const sortKey = record.member.subarray(0, SORT_KEY_BYTES);
+        const key = Buffer.concat([prefixOf(record.rrname), sortKey]);
         const value = record.member.subarray(SORT_KEY_BYTES);
         const stored = this.#records.getBinaryFast(key);
         if (stored === undefined) {
           this.#records.putSync(key, value);
+          if (filing)
+            this.#file(
+              undefined,
+              recordBucket(sortKey, timeLastOf(value)),
+              recordEntry(sortKey, record.rrname),
+            );
           result.created++;
           noteName(this.#ownerNames, "o", record.rrname);
           if (record.index?.kind === "name") noteName(this.#targetNames, "t", record.index.name);
@@ -193,7 +238,15 @@ class LmdbStore implements Store {
             db.putSync(indexKey, Buffer.from(record.rrname, "utf8"));
           }
         } else if (payloadOf(stored).equals(payloadOf(value))) {
-          this.#records.putSync(key, mergeObservations(stored, value));
+          const merged = mergeObservations(stored, value);
+          if (filing) {
+            this.#file(
+              recordBucket(sortKey, timeLastOf(stored)),
+              recordBucket(sortKey, timeLastOf(merged)),
+              recordEntry(sortKey, record.rrname),
+            );
+          }
+          this.#records.putSync(key, merged);
         } else {
           result.collisions++;
         }
@@ -443,14 +496,29 @@ class LmdbStore implements Store {
     }));
   }
 
+  /** Files an entry in `bucket`, taking it out of `previous` when that is another bucket. */
+  #file(previous: Buffer | undefined, bucket: Buffer, entry: Buffer): void {
+    if (previous && !previous.equals(bucket)) this.#expiry.removeSync(Buffer.concat([previous, entry]));
+    this.#expiry.putSync(Buffer.concat([bucket, entry]), EMPTY);
+  }
+
   async writeSets(batch: SetWriteBatch): Promise<void> {
     this.#root.transactionSync(() => {
+      const filing = this.#meta.get(EXPIRY_FILING) === 1;
       for (const { space, group, member } of batch.sightings) {
         const keyLength = SIGHTING_KEY_BYTES[space];
         const key = Buffer.concat([setPrefix(space, group), member.subarray(0, keyLength)]);
         const value = member.subarray(keyLength);
         const stored = this.#sets.getBinaryFast(key);
-        this.#sets.putSync(key, stored ? mergeObservations(stored, value) : value);
+        const merged = stored ? mergeObservations(stored, value) : value;
+        if (filing) {
+          this.#file(
+            stored && sightingBucket(space, timeLastOf(stored)),
+            sightingBucket(space, timeLastOf(merged)),
+            sightingEntry(space, member, group),
+          );
+        }
+        this.#sets.putSync(key, merged);
       }
       for (const { space, group, member } of batch.members) {
         this.#sets.putSync(Buffer.concat([setPrefix(space, group), member]), EMPTY);
@@ -506,12 +574,30 @@ class LmdbStore implements Store {
   }
 
   async takeCounters(scope: string, counters: readonly CounterSpec[], cost: number): Promise<CounterState> {
+    if (this.#sharedCounters) {
+      // Now and then, forget counters past their lifetime (failed-login counters of many addresses).
+      if (++this.#sharedTakes % 10_000 === 0) void this.#dropExpiredCounters();
+      // Read, check and add in one write transaction: atomic across processes (lmdb-js batches the
+      // transactions of concurrent requests into one commit).
+      return this.#root.transaction(() => this.#takeCountersFrom(scope, counters, cost, true));
+    }
+    return this.#takeCountersFrom(scope, counters, cost, false);
+  }
+
+  #takeCountersFrom(
+    scope: string,
+    counters: readonly CounterSpec[],
+    cost: number,
+    inTransaction: boolean,
+  ): CounterState {
     const now = Date.now();
     const keys = counters.map((counter) => `${scope}\0${counter.name}`);
     // A counter past its lifetime (or never started) reads as a fresh one; only a taking call starts
     // its lifetime, so a zero-cost check (rate_limit, the lock-out guard) never opens a window.
     const values = keys.map((key, i) => {
-      const stored = this.#counterCache.get(key) ?? this.#counters.get(key);
+      const stored = inTransaction
+        ? this.#counters.get(key)
+        : (this.#counterCache.get(key) ?? this.#counters.get(key));
       if (stored && stored.resetAt > now) return stored;
       return { count: 0, resetAt: now + (counters[i] as CounterSpec).ttlMs };
     });
@@ -523,6 +609,10 @@ class LmdbStore implements Store {
       values.forEach((value, i) => {
         value.count += cost;
         const key = keys[i] as string;
+        if (inTransaction) {
+          this.#counters.putSync(key, value);
+          return;
+        }
         this.#counterCache.set(key, value);
         // Written behind (lmdb batches async puts): a crash loses at most the last moments' counts.
         void this.#counters.put(key, value);
@@ -530,6 +620,15 @@ class LmdbStore implements Store {
     }
     if (this.#counterCache.size > 100_000) this.#sweepCounters(now);
     return { taken, counts: values.map((v) => v.count), resetMs: values.map((v) => v.resetAt - now) };
+  }
+
+  async #dropExpiredCounters(): Promise<void> {
+    const now = Date.now();
+    await this.#root.transaction(() => {
+      for (const { key, value } of this.#counters.getRange()) {
+        if (value.resetAt <= now) this.#counters.removeSync(key);
+      }
+    });
   }
 
   #sweepCounters(now: number): void {
@@ -597,6 +696,76 @@ class LmdbStore implements Store {
     return found;
   }
 
+  async enableExpiryFiling(): Promise<void> {
+    await this.#meta.put(EXPIRY_FILING, 1);
+  }
+
+  async expiryBuckets(): Promise<Buffer[]> {
+    const buckets: Buffer[] = [];
+    let start: Buffer | undefined = EMPTY;
+    while (start) {
+      const key = firstKey(this.#expiry, start, undefined);
+      if (!key) break;
+      const bucket = Buffer.from(key.subarray(0, EXPIRY_BUCKET_BYTES));
+      buckets.push(bucket);
+      start = nextPrefix(bucket);
+    }
+    return buckets;
+  }
+
+  async sweepExpiryBucket(
+    bucket: Buffer,
+    cutoff: number,
+    from: Buffer | undefined,
+    limit: number,
+    links: ExpiryLinks,
+  ): Promise<ExpirySweep> {
+    const decoded = decodeBucket(bucket);
+    const start = from ? Buffer.concat([bucket, from, SEPARATOR]) : bucket;
+    let deleted = 0;
+    let visited = 0;
+    let last: Buffer | undefined;
+    this.#root.transactionSync(() => {
+      const keys = [...this.#expiry.getKeys({ start, end: nextPrefix(bucket), limit })].map((k) =>
+        Buffer.from(k as Buffer),
+      );
+      for (const key of keys) {
+        visited++;
+        const entry = key.subarray(EXPIRY_BUCKET_BYTES);
+        last = entry;
+        let verdict: "gone" | "expired" | "moved" | "kept" = "gone";
+        if (decoded?.kind === "record") {
+          const { sortKey, rrname } = parseRecordEntry(entry);
+          const recordKey = Buffer.concat([namePrefix(rrname), sortKey]);
+          const stored = this.#records.get(recordKey);
+          verdict = verdictOf(stored, cutoff, (t) => recordBucket(sortKey, t), bucket);
+          if (stored && verdict === "expired") {
+            this.#records.removeSync(recordKey);
+            const index = links.recordIndex(rrname, sortKey, stored);
+            if (index) {
+              const db = index.kind === "ip" ? this.#ipIndex : this.#nameIndex;
+              db.removeSync(Buffer.concat([indexPrefix(index), sortKey]), Buffer.from(rrname, "utf8"));
+            }
+          }
+        } else if (decoded?.kind === "sighting") {
+          const { key: sightingKey, group } = parseSightingEntry(decoded.space, entry);
+          const setKey = Buffer.concat([setPrefix(decoded.space, group), sightingKey]);
+          const stored = this.#sets.get(setKey);
+          verdict = verdictOf(stored, cutoff, (t) => sightingBucket(decoded.space, t), bucket);
+          if (stored && verdict === "expired") {
+            this.#sets.removeSync(setKey);
+            const member = links.sightingMember(decoded.space, group, sightingKey);
+            if (member)
+              this.#sets.removeSync(Buffer.concat([setPrefix(member.space, member.group), member.member]));
+          }
+        }
+        if (verdict === "expired") deleted++;
+        if (verdict !== "kept") this.#expiry.removeSync(key);
+      }
+    });
+    return { deleted, next: visited === limit ? last : undefined };
+  }
+
   async ping(): Promise<void> {
     this.#meta.get("sensor-seq");
   }
@@ -607,13 +776,13 @@ class LmdbStore implements Store {
 }
 
 /** Opens (creating when needed) the embedded store in `dir`. */
-export async function openLmdbStore(dir: string): Promise<Store> {
+export async function openLmdbStore(dir: string, options: { sharedCounters?: boolean } = {}): Promise<Store> {
   await mkdir(dir, { recursive: true });
   // No readahead: records are read in key order but sit on scattered pages; readahead would map (and
   // count in RSS) neighbouring pages nobody asked for.
   // (`noReadAhead` is an lmdb-js option its type declarations do not list.)
   // noSubdir false: lmdb-js would otherwise take a directory name with a dot (`data.d`) for a file.
-  const options = { path: dir, noSubdir: false, maxDbs: 16, noMemInit: true, noReadAhead: true };
-  const root = open(options);
-  return new LmdbStore(root);
+  const settings = { path: dir, noSubdir: false, maxDbs: 16, noMemInit: true, noReadAhead: true };
+  const root = open(settings);
+  return new LmdbStore(root, options.sharedCounters ?? false);
 }

@@ -3,6 +3,9 @@
  * braces is the Redis Cluster hash tag, so everything about one name (its records and its rcodes) lives
  * in one slot, each reverse-index entry list in the slot of its target, and the small metadata
  * (sensor numbers, counters, documents) in one `{meta}` slot. Keys are never built elsewhere.
+ *
+ * On a Redis Cluster a command or script may only name keys of one slot: `slotOf` computes a key's slot
+ * the way Redis does, so that the store can pack multi-key script calls per slot.
  */
 import type { BlobSpace, DocKind, IndexRef, MemberSpace, NameSpace, SightingSpace } from "./types.js";
 
@@ -39,6 +42,12 @@ export interface RedisKeys {
   counter(scope: string, name: string): string;
   /** Sorted set (score: time in ms) of the audit entries of one user, or of everyone. */
   audit(user: string | undefined): string;
+  /** "1" when records and sightings are filed in expiry buckets. */
+  expiryFiling: string;
+  /** Sorted set (scores 0) of the ids of the expiry buckets that hold entries. */
+  expiryBuckets: string;
+  /** Sorted set (scores 0) of the entries of one expiry bucket (expiry-layout.ts). */
+  expiry(bucket: Buffer): string;
 }
 
 /** Builds the key set for a prefix; the prefix may not contain braces (it would capture the hash tag). */
@@ -62,5 +71,35 @@ export function redisKeys(prefix: string): RedisKeys {
     addresses: (bucket) => `${prefix}:ax:{${bucket}}`,
     counter: (scope, name) => `${prefix}:c:{${scope}}:${name}`,
     audit: (user) => (user === undefined ? `${prefix}:a:{*}` : `${prefix}:a:{u:${user}}`),
+    expiryFiling: `${prefix}:{meta}:expiry-filing`,
+    expiryBuckets: `${prefix}:x:{buckets}`,
+    expiry: (bucket) => `${prefix}:x:{${bucket.toString("hex")}}`,
   };
+}
+
+/** CRC16-CCITT (XMODEM) lookup table: the checksum Redis Cluster derives slots from. */
+const CRC16_TABLE = Uint16Array.from({ length: 256 }, (_, byte) => {
+  let crc = byte << 8;
+  for (let bit = 0; bit < 8; bit++) crc = crc & 0x8000 ? (crc << 1) ^ 0x1021 : crc << 1;
+  return crc & 0xffff;
+});
+
+/** Number of hash slots of a Redis Cluster. */
+export const CLUSTER_SLOTS = 16384;
+
+/**
+ * The Redis Cluster hash slot of a key (its UTF-8 bytes, as ioredis sends it): CRC16 of the hash tag,
+ * the part between the first `{` and the first `}` after it when that part is not empty, else of the
+ * whole key, modulo 16384.
+ */
+export function slotOf(key: string): number {
+  let bytes = Buffer.from(key, "utf8");
+  const open = bytes.indexOf(0x7b);
+  if (open >= 0) {
+    const close = bytes.indexOf(0x7d, open + 1);
+    if (close > open + 1) bytes = bytes.subarray(open + 1, close);
+  }
+  let crc = 0;
+  for (const byte of bytes) crc = ((crc << 8) & 0xffff) ^ (CRC16_TABLE[((crc >> 8) ^ byte) & 0xff] as number);
+  return crc % CLUSTER_SLOTS;
 }

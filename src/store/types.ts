@@ -179,6 +179,21 @@ export interface SightingRef {
   key: Buffer;
 }
 
+/**
+ * What a sweep deletes along with an expired record or sighting (domain knowledge the store lacks):
+ * the reverse-index entry of a record, and the member set entry of a sighting (ip-certs → cert-ips).
+ */
+export interface ExpiryLinks {
+  recordIndex(rrname: string, sortKey: Buffer, value: Buffer): IndexRef | undefined;
+  sightingMember(space: SightingSpace, group: string, key: Buffer): MemberWrite | undefined;
+}
+
+/** What one `sweepExpiryBucket` call did, and where the next call resumes (undefined: bucket done). */
+export interface ExpirySweep {
+  deleted: number;
+  next: Buffer | undefined;
+}
+
 export interface Store {
   readonly backend: "lmdb" | "redis";
   /** Merges a batch into the store; durable when the promise resolves. */
@@ -269,6 +284,26 @@ export interface Store {
   appendAudit(entries: readonly StoredAuditEntry[], retention: AuditRetention): Promise<void>;
   /** Audit entries newest first, of one user or everyone, within the range. */
   readAudit(range: AuditRange): Promise<StoredAuditEntry[]>;
+  /**
+   * Turns on filing in expiry buckets (src/store/expiry-layout.ts) for every record and sighting written
+   * from now on, by this process and every other writer of the store (the setting is kept in the store).
+   */
+  enableExpiryFiling(): Promise<void>;
+  /** The ids of the expiry buckets that hold entries, in byte order (oldest day first). */
+  expiryBuckets(): Promise<Buffer[]>;
+  /**
+   * Visits up to `limit` entries of one bucket after `from`: deletes the record or sighting of each
+   * whose time_last is before `cutoff` (seconds) with what `links` names, drops entries whose target is
+   * gone or has moved to a later bucket, keeps the rest; drops the bucket once empty. Atomic per entry:
+   * a target refreshed meanwhile is kept.
+   */
+  sweepExpiryBucket(
+    bucket: Buffer,
+    cutoff: number,
+    from: Buffer | undefined,
+    limit: number,
+    links: ExpiryLinks,
+  ): Promise<ExpirySweep>;
   /** Throws when the store cannot be reached. */
   ping(): Promise<void>;
   close(): Promise<void>;

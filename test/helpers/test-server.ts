@@ -6,13 +6,15 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type ConfigKey, loadConfig } from "../../src/config.js";
+import { type ConfigFlags, loadConfig } from "../../src/config.js";
 import { startServer } from "../../src/server.js";
-import { deleteRedisPrefix, REDIS_URL, uniquePrefix } from "./backends.js";
+import { type BackendName, deleteRedisPrefix, storeUrlOf, uniquePrefix } from "./backends.js";
 import { type CliResult, runCli } from "./cli.js";
 
 export interface TestServer {
   base: string;
+  /** The operations listener (health, metrics), when `opsListen` was set. */
+  opsBase: string | undefined;
   adminToken: string;
   analystToken: string;
   sensorToken: string;
@@ -23,11 +25,14 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Settings for the server beyond the store (flag names as in config.ts, values as on the command line). */
-export type ServerSettings = Partial<Record<ConfigKey, string>>;
+/**
+ * Settings for the server beyond the store (flag names as in config.ts, values as on the command line;
+ * `config`: a JSON config file, under these and the store's environment).
+ */
+export type ServerSettings = ConfigFlags;
 
 export async function startTestServer(
-  backend: "lmdb" | "redis",
+  backend: BackendName,
   settings: ServerSettings = {},
 ): Promise<TestServer> {
   let env: Record<string, string>;
@@ -38,8 +43,9 @@ export async function startTestServer(
     cleanup = () => rm(dir, { recursive: true, force: true });
   } else {
     const prefix = uniquePrefix();
-    env = { PDNS_PSSL_STORE: REDIS_URL, PDNS_PSSL_KEY_PREFIX: prefix };
-    cleanup = () => deleteRedisPrefix(prefix);
+    const url = storeUrlOf(backend);
+    env = { PDNS_PSSL_STORE: url, PDNS_PSSL_KEY_PREFIX: prefix };
+    cleanup = () => deleteRedisPrefix(prefix, url);
   }
   const server = await startServer(loadConfig({ listen: "127.0.0.1:0", ...settings }, env));
   const cli = async (...args: string[]) => {
@@ -52,6 +58,7 @@ export async function startTestServer(
   await cli("users", "add", "probe", "--role", "sensor");
   return {
     base: `http://127.0.0.1:${server.port}`,
+    opsBase: server.opsPort === undefined ? undefined : `http://127.0.0.1:${server.opsPort}`,
     adminToken: (await cli("tokens", "create", "root", "--name", "test")).stdout.trim(),
     analystToken: (await cli("tokens", "create", "alice", "--name", "test")).stdout.trim(),
     sensorToken: (await cli("tokens", "create", "probe")).stdout.trim(),

@@ -10,8 +10,9 @@ import { ApiError } from "../errors.js";
 import { jsonBody } from "../json-body.js";
 import { answer, answerJson, noteQueryValue, noteResults, type RequestEnv } from "../request-env.js";
 
-const typeSchema = z.strictObject({ type: z.enum(SENSOR_TYPES).optional() });
-const newSensorSchema = z.strictObject({ type: z.enum(SENSOR_TYPES) });
+// The bodies, exported for the OpenAPI document (src/http/openapi), which describes them with these schemas.
+export const typeSchema = z.strictObject({ type: z.enum(SENSOR_TYPES).optional() });
+export const newSensorSchema = z.strictObject({ type: z.enum(SENSOR_TYPES) });
 
 export function adminSensorRoutes(sensors: Sensors | undefined) {
   const app = new Hono<RequestEnv>();

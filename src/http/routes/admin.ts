@@ -33,23 +33,25 @@ const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
   return seconds;
 });
 
-const newUserSchema = z.strictObject({ name: z.string(), role: z.enum(ROLES).default("analyst") });
-const userChangeSchema = z
+// Bodies and query parameters, exported for the OpenAPI document (src/http/openapi), which describes the
+// routes with these very schemas.
+export const newUserSchema = z.strictObject({ name: z.string(), role: z.enum(ROLES).default("analyst") });
+export const userChangeSchema = z
   .strictObject({ role: z.enum(ROLES).optional(), disabled: z.boolean().optional() })
   .refine((change) => change.role !== undefined || change.disabled !== undefined, {
     message: "give role, disabled or both",
   });
-const newTokenSchema = z.strictObject({
+export const newTokenSchema = z.strictObject({
   label: z.string().max(200).optional(),
   expires_in: duration.optional(),
 });
-const quotaBodySchema = z.strictObject({
+export const quotaBodySchema = z.strictObject({
   daily: limit.optional(),
   burst_size: limit.optional(),
   burst_window: z.number().int().positive().max(86_400).optional(),
   results_max: limit.optional(),
 });
-const auditQuerySchema = z.strictObject({
+export const auditQuerySchema = z.strictObject({
   user: z.string().optional(),
   since: z.string().optional(),
   until: z.string().optional(),

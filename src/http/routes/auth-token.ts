@@ -10,7 +10,8 @@ import { badRequest } from "../errors.js";
 import { jsonBody } from "../json-body.js";
 import { answerJson, type RequestEnv } from "../request-env.js";
 
-const exchangeSchema = z.strictObject({
+/** The body (also the OpenAPI document's description of it). */
+export const exchangeSchema = z.strictObject({
   expires_in: z.union([z.number(), z.string()]).optional(),
 });
 

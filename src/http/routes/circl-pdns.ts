@@ -30,8 +30,11 @@ export interface PdnsRouteOptions {
   maxCidr: { 4: number; 6: number };
 }
 
-/** The query parameters the CIRCL route takes beyond CIRCL's own API (which has none). */
-const parametersSchema = z.object({
+/**
+ * The query parameters the CIRCL route takes beyond CIRCL's own API (which has none); the OpenAPI
+ * document describes them with this schema.
+ */
+export const parametersSchema = z.object({
   rrtype: z.string().optional(),
   limit: z
     .string()

@@ -3,6 +3,7 @@
  * (every rrtype, no 200-member cliff): `/query/<q>`, `/fquery/<q>` and `/info`.
  */
 import { type Context, Hono } from "hono";
+import { type IngestStatus, ingestInfo } from "../../ingest/ingest-status.js";
 import { cofLine } from "../../pdns/cof.js";
 import { parseQueryValue, type QueryValue } from "../../pdns/query-value.js";
 import { type DecodedRecord, queryRecords } from "../../pdns/record-query.js";
@@ -16,6 +17,8 @@ export interface D4RouteOptions {
   store: Store;
   origin: string;
   version: string;
+  /** The ingest running inside the server, shown to admins in /info. */
+  ingest?: IngestStatus | undefined;
 }
 
 function queryValueOf(c: Context<RequestEnv>, prefix: string): QueryValue {
@@ -78,6 +81,10 @@ export function d4PdnsRoutes(options: D4RouteOptions) {
       software: "pdns-pssl",
       stats: sensors.reduce((sum, s) => sum + s.lines, 0),
       sensors: sensors.map((s) => ({ sensor_id: s.sensorId, count: s.lines })),
+      // Analysts may read /info too; queue uuids and Redis addresses are for admins only.
+      ...(options.ingest && c.get("principal")?.role === "admin"
+        ? { ingest: ingestInfo(options.ingest) }
+        : {}),
     });
   });
 

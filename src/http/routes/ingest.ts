@@ -12,6 +12,7 @@ import { ingestPassiveDns } from "../../ingest/ingest-passivedns.js";
 import { ingestTls } from "../../ingest/ingest-tls.js";
 import { decompressIfGzip } from "../../ingest/input.js";
 import { DEFAULT_LAYOUT, type PassiveDnsLayout, parseFieldLetters } from "../../ingest/passivedns-parser.js";
+import { countIngest } from "../../observability/metrics.js";
 import type { Store } from "../../store/types.js";
 import { ApiError, badRequest } from "../errors.js";
 import { limitedBody } from "../json-body.js";
@@ -64,10 +65,12 @@ export function ingestRoutes(options: IngestRouteOptions) {
       if (layout) {
         const summary = await ingestPassiveDns(input, options.store, { sensorId, layout });
         noteResults(c, summary.records);
+        countIngest("http", format, summary.records, summary.rejected);
         return answerJson(c, summary);
       }
       const summary = await ingestTls(input, options.store, { format: format as "ja3-jl" | "eve", sensorId });
       noteResults(c, summary.sessions);
+      countIngest("http", format, summary.sessions, summary.rejected);
       return answerJson(c, summary);
     } catch (error) {
       if (

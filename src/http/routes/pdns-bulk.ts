@@ -45,7 +45,8 @@ const MAX_BODY_BYTES = 8 * 1024 * 1024;
 const VALUES_IN_FLIGHT = 8;
 
 const fence = z.union([z.number().int(), z.string().regex(/^-?[0-9]{1,12}$/)]).transform(String);
-const itemSchema = z.union([
+/** One value of the body (also the OpenAPI document's description of it). */
+export const itemSchema = z.union([
   z.string().min(1).max(1024),
   z.strictObject({
     value: z.string().min(1).max(1024),

@@ -8,7 +8,8 @@
   ARGV[1]       length of the key part of each member, in bytes
   ARGV[2…k+1]   how many new members go to each of KEYS[1…k]
   ARGV[k+2…]    the new members, <key><observation value>, KEYS[1]'s first
-  Returns       one status per new member: 1 created, 0 merged, 2 key taken by a different payload
+  Returns       one status per new member: 1 created, 2 key taken by a different payload, or, merged,
+                16 + the stored time_last before the merge (for expiry filing)
 ]]
 local keyLength = tonumber(ARGV[1])
 local HEADER = 15
@@ -98,7 +99,7 @@ local function merge(set, member)
     redis.call("ZREM", set, old)
     redis.call("ZADD", set, 0, merged)
   end
-  statuses[#statuses + 1] = 0
+  statuses[#statuses + 1] = 16 + readUint(oldLast, 1, 4)
 end
 
 local at = #KEYS + 2
