@@ -2,8 +2,10 @@
  * The benchmark report: one markdown table per section, each figure beside its target, ready to be
  * pasted into the README.
  */
+
 import type { CorpusShape } from "./corpus.js";
 import type { IngestFigures } from "./ingest-bench.js";
+import type { LiveFigures, LivePath } from "./live-ingest-bench.js";
 import type { LookupFigures, LookupKind } from "./lookup-bench.js";
 import type { Machine } from "./machine.js";
 import type { TlsIngestFigures } from "./pssl-ingest-bench.js";
@@ -11,6 +13,7 @@ import type { PsslQueryFigures, PsslQueryKind } from "./pssl-query-bench.js";
 import type { LoadFigures, QueryFigures } from "./query-bench.js";
 import type { StreamFigures } from "./stream-bench.js";
 import type { TlsCorpusShape } from "./tls-corpus.js";
+import type { WorkersFigures } from "./workers-bench.js";
 
 export type Backend = "embedded" | "redis";
 
@@ -459,4 +462,67 @@ export function lookupTable(result: LookupFigures): string {
     ],
   );
   return table(["lookup", "value", "records", "p50", "p99", "target", "other CPU"], rows);
+}
+
+const LIVE_PATHS: Record<LivePath, string> = {
+  HTTP: "`POST /ingest/passivedns`",
+  "HTTP gzip": "`POST /ingest/passivedns`, gzip",
+  "D4 queue": "D4 analyzer queue, `d4 consume --once`",
+  "D4 endpoint": "D4 endpoint (TLS, type 8)",
+};
+
+/** CPU seconds over wall seconds, as a share of one core. */
+function coreShare(cpu: number | undefined, seconds: number): string {
+  return cpu === undefined ? "—" : `${((cpu / seconds) * 100).toFixed(0)}%`;
+}
+
+/** Records/s through each live ingestion path, per backend. */
+export function liveIngestTable(figures: readonly LiveFigures[]): string {
+  return table(
+    [
+      "backend",
+      "path",
+      "records/s",
+      "time",
+      "lines",
+      "records written",
+      "rejected",
+      "sent",
+      "ingesting process CPU",
+      "Redis CPU",
+      "other CPU",
+      "notes",
+    ],
+    figures.map((f) => [
+      f.backend,
+      LIVE_PATHS[f.path],
+      integer(f.lines / f.seconds),
+      `${f.seconds.toFixed(2)} s`,
+      integer(f.lines),
+      integer(f.records),
+      `${f.rejected}`,
+      megabytes(f.bytes),
+      coreShare(f.ingestCpu, f.seconds),
+      coreShare(f.redisCpu, f.seconds),
+      share(f.othersCpu),
+      f.note,
+    ]),
+  );
+}
+
+/** Requests/s of one query with 1, 2... worker processes. */
+export function workersTable(figures: readonly WorkersFigures[]): string {
+  const base = figures[0]?.requestsPerSecond ?? 0;
+  return table(
+    ["workers", "requests/s", "p50 ms", "p99 ms", "vs 1 worker", "non-2xx", "other CPU"],
+    figures.map((f) => [
+      String(f.workers),
+      integer(f.requestsPerSecond),
+      String(f.p50Ms),
+      String(f.p99Ms),
+      base > 0 ? `${(f.requestsPerSecond / base).toFixed(2)}×` : "",
+      String(f.non2xx),
+      f.othersCpu === undefined ? "" : `${Math.round(f.othersCpu * 100)}%`,
+    ]),
+  );
 }

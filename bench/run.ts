@@ -2,10 +2,11 @@
  * `npm run bench`: generates (or reuses) the corpora, then measures passive DNS ingest, queries over HTTP
  * and a million-record answer, and passive SSL ingest, storage and queries, on the embedded store and on
  * a private Redis, and lookups (wildcards, blocks, time fences, bulk) over a store of 10,000,000 records,
+ * and records/s through the server's live ingestion paths (HTTP, D4 analyzer queue, D4 endpoint),
  * and prints the report as markdown (also written to bench/results.md by a full run of every section;
  * other runs write bench/.work/).
  *
- *   npm run bench -- [--quick] [--only ingest,query,stream,pssl,lookup]
+ *   npm run bench -- [--quick] [--only ingest,query,stream,pssl,lookup,live]
  *
  * `--quick` is a smoke run: a 100,000-line corpus, a 100,000-record answer, 20,000 TLS sessions,
  * 3 s loads and a lookup store of 200,000 records.
@@ -18,6 +19,7 @@ import { parseArgs } from "node:util";
 import { runToEnd } from "./children.js";
 import { type Corpus, mainCorpus, oneNameCorpus } from "./corpus.js";
 import { type IngestFigures, type IngestMode, ingestEmbedded, ingestRedis } from "./ingest-bench.js";
+import { type LiveFigures, measureLive } from "./live-ingest-bench.js";
 import { buildLookupStore, type LookupFigures, measureLookups } from "./lookup-bench.js";
 import { bulkNames, type LookupCorpus, lookupCorpus, PLANTED, writeFreshLines } from "./lookup-corpus.js";
 import { busyShare, cpuSnapshot, describeMachine, othersShare } from "./machine.js";
@@ -30,6 +32,7 @@ import {
   corpusTable,
   ingestTable,
   integer,
+  liveIngestTable,
   lookupBuildTable,
   lookupTable,
   machineTable,
@@ -40,12 +43,14 @@ import {
   type StreamRow,
   streamTable,
   tlsCorpusTable,
+  workersTable,
 } from "./report.js";
 import { buildServer, createCredentials, type ServerProcess, startServer } from "./server-process.js";
 import { sampleMemory, streamAnswer } from "./stream-bench.js";
 import { type TlsCorpus, tlsCorpus } from "./tls-corpus.js";
+import { measureWorkers } from "./workers-bench.js";
 
-const SECTIONS = ["ingest", "query", "stream", "pssl", "lookup"] as const;
+const SECTIONS = ["ingest", "query", "stream", "pssl", "lookup", "live"] as const;
 type Section = (typeof SECTIONS)[number];
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
@@ -60,6 +65,8 @@ const STREAM_TIMEOUT_MS = 300_000;
 const MEMORY_SAMPLE_MS = 20;
 const IDLE_SAMPLE_MS = 1_000;
 const BUSY_WARNING = 0.1;
+/** Payload size of the D4 packets the live section's sensor sends. */
+const D4_PAYLOAD_BYTES = 64 * 1024;
 
 /** The TLS corpus is ~10 KB a session (whole chains): 100,000 sessions make a ~1 GB file. */
 const PROFILES = {
@@ -206,10 +213,12 @@ async function ingestSection(context: Context, corpus: Corpus, dataDir: string):
 async function querySection(context: Context, dataDir: string): Promise<string> {
   const { loadSeconds, warmupSeconds } = context.profile;
   const results: Array<{ backend: Backend; figures: QueryFigures[] }> = [];
+  let embeddedAuthorization: string | undefined;
   await checkIdle(context, "before the query loads");
   for (const backend of context.backends) {
     log(`queries on ${backend} (${CONNECTIONS} connections, ${loadSeconds} s each)...`);
     const figures = await withServer(storeArgs(context, backend, dataDir), async (server, authorization) => {
+      if (backend === "embedded") embeddedAuthorization = authorization;
       await checkAnswers(server.baseUrl, authorization);
       const pids = backend === "redis" ? [server.pid, (context.redis as RedisServer).pid] : [server.pid];
       const load = { seconds: loadSeconds, warmupSeconds, connections: CONNECTIONS, pids };
@@ -217,6 +226,15 @@ async function querySection(context: Context, dataDir: string): Promise<string> 
     });
     results.push({ backend, figures });
   }
+  // serve --workers: the name hit on the embedded store with 1 and 2 worker processes.
+  const embeddedArgs = storeArgs(context, "embedded", dataDir);
+  log(`name hit with serve --workers 1 and 2 (embedded, ${loadSeconds} s each)...`);
+  const authorization = embeddedAuthorization ?? (await createCredentials(ROOT, embeddedArgs));
+  const workers = await measureWorkers(ROOT, embeddedArgs, authorization, {
+    seconds: loadSeconds,
+    warmupSeconds,
+    connections: CONNECTIONS,
+  });
   return [
     "## Queries",
     "",
@@ -228,6 +246,10 @@ async function querySection(context: Context, dataDir: string): Promise<string> 
       "used during the load: anything above a few percent took cores from the figures.",
     "",
     queryTable(results),
+    "",
+    "`serve --workers N` (name hit, embedded store, same load; the load generator shares the cores):",
+    "",
+    workersTable(workers),
   ].join("\n");
 }
 
@@ -395,6 +417,46 @@ async function lookupSection(context: Context, corpus: LookupCorpus): Promise<st
   ].join("\n");
 }
 
+/** Records/s through each live ingestion path of the built server, per backend, each into an empty store. */
+async function liveSection(context: Context, corpus: Corpus): Promise<string> {
+  await checkIdle(context, "before the live ingestion");
+  const setup = {
+    root: ROOT,
+    workDir: join(STORES_DIR, "live"),
+    redis: context.redis,
+    keyPrefix: KEY_PREFIX,
+    payloadBytes: D4_PAYLOAD_BYTES,
+    log,
+  };
+  const figures: LiveFigures[] = [];
+  for (const backend of context.backends) {
+    figures.push(...(await measureLive(setup, backend, { path: corpus.path, lines: corpus.shape.lines })));
+  }
+  return [
+    "## Live ingestion",
+    "",
+    `The main corpus (${integer(corpus.shape.lines)} lines, ${(corpus.shape.bytes / 1024 ** 2).toFixed(0)} MB) ` +
+      "sent through each ingestion path of the built server (`node dist/cli.js`), each run into an empty " +
+      "store and, but for the queue, a server process of its own; records/s is lines sent over wall time. " +
+      "HTTP: one `POST /ingest/passivedns` with a sensor's token (Basic), the file streamed as the body " +
+      "(gzip: the file compressed beforehand at the default level, sent with `Content-Encoding: gzip`), " +
+      "timed until the JSON summary, which comes once every batch is committed. D4 analyzer queue: the " +
+      "lines pushed one item per line onto `analyzer:8:<uuid>` in db 2 of the private Redis (as d4-core " +
+      "does; not timed), then `pdns-pssl d4 consume --once` (batches of 5,000) timed from its start to its " +
+      "exit. D4 endpoint: a sensor made with `pdns-pssl sensors add --type 8`, the file streamed over TLS " +
+      `as type-8 D4 packets of ${D4_PAYLOAD_BYTES / 1024} KiB (lines cut across packets, HMAC-SHA256 each; ` +
+      "a client of the bench's own, bench/d4-bench-client.ts), timed from the connection until `/info` " +
+      "(polled every 25 ms) counts every line under the sensor's uuid. Records written: what the path " +
+      "reports (the HTTP summary, the consumer's figures, the sensor's `records` in `sensors list`). CPU: " +
+      "the ingesting process's (the server, or the consumer) and Redis's, as a share of one core over the " +
+      "run; the sender (the bench process) shares the same two cores. Other CPU: the share of all CPUs " +
+      "that other processes used during the run; a run where it passed 10% was made again once, after " +
+      "waiting (30 s at most) for a quiet second, and the quieter of the two kept.",
+    "",
+    liveIngestTable(figures),
+  ].join("\n");
+}
+
 /** Passive SSL: the TLS corpus ingested (after the other sections: it empties Redis), then queried. */
 async function psslSection(context: Context, corpus: TlsCorpus): Promise<string> {
   const { loadSeconds, warmupSeconds } = context.profile;
@@ -460,7 +522,7 @@ interface Corpora {
 
 async function prepareCorpora(sections: Set<Section>, profile: Profile): Promise<Corpora> {
   const corpora: Corpora = { dns: undefined, tls: undefined, lookup: undefined };
-  if (sections.has("ingest") || sections.has("query") || sections.has("stream")) {
+  if (sections.has("ingest") || sections.has("query") || sections.has("stream") || sections.has("live")) {
     log(`corpus of ${integer(profile.lines)} lines...`);
     corpora.dns = await mainCorpus(CORPUS_DIR, profile.lines, SEED);
     log(`${corpora.dns.reused ? "reusing" : "wrote"} ${relative(ROOT, corpora.dns.path)}`);
@@ -491,7 +553,7 @@ async function runSections(sections: Set<Section>, context: Context, corpora: Co
     parts.push(...(await dnsSections(sections, context, corpora.dns)));
   }
   if (corpora.tls) {
-    if (!sections.has("query") && !sections.has("stream")) {
+    if (!sections.has("query") && !sections.has("stream") && !sections.has("live")) {
       log("npm run build...");
       await buildServer(ROOT);
     }
@@ -499,7 +561,7 @@ async function runSections(sections: Set<Section>, context: Context, corpora: Co
   }
   if (corpora.lookup) {
     // Last: it empties Redis, and its stores are the largest.
-    if (!sections.has("query") && !sections.has("stream") && !sections.has("pssl")) {
+    if (!sections.has("query") && !sections.has("stream") && !sections.has("pssl") && !sections.has("live")) {
       log("npm run build...");
       await buildServer(ROOT);
     }
@@ -522,12 +584,14 @@ async function dnsSections(sections: Set<Section>, context: Context, corpus: Cor
       parts.push(["## Ingest", "", intro, "", ingestTable(figures)].join("\n"));
     }
   }
-  if (sections.has("query") || sections.has("stream")) {
+  if (sections.has("query") || sections.has("stream") || sections.has("live")) {
     log("npm run build...");
     await buildServer(ROOT);
   }
   if (sections.has("query")) parts.push(await querySection(context, mainDir));
   if (sections.has("stream")) parts.push(await streamSection(context));
+  // After the query section: it empties Redis.
+  if (sections.has("live")) parts.push(await liveSection(context, corpus));
   return parts;
 }
 

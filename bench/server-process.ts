@@ -64,9 +64,16 @@ async function listeningPort(child: ChildProcess, output: () => string, timeoutM
   throw new Error(`the server did not start listening:\n${output()}`);
 }
 
-/** Starts `node dist/cli.js <store flags> serve` on a port the OS picks on 127.0.0.1. */
-export async function startServer(root: string, storeArgs: readonly string[]): Promise<ServerProcess> {
-  const args = [join(root, "dist/cli.js"), ...storeArgs, "serve", "--listen", "127.0.0.1:0"];
+/**
+ * Starts `node dist/cli.js <store flags> serve` on a port the OS picks on 127.0.0.1: one process
+ * (`--workers 1`) unless `serveArgs` says otherwise, so that figures compare across runs and machines.
+ */
+export async function startServer(
+  root: string,
+  storeArgs: readonly string[],
+  serveArgs: readonly string[] = ["--workers", "1"],
+): Promise<ServerProcess> {
+  const args = [join(root, "dist/cli.js"), ...storeArgs, "serve", "--listen", "127.0.0.1:0", ...serveArgs];
   const child = spawnTracked(process.execPath, args, { cwd: root, stdio: ["ignore", "ignore", "pipe"] });
   const output = tail(child.stderr);
   let port: number;

@@ -7,7 +7,7 @@
  * with its reason; only lines of packets that passed their HMAC check are ever written.
  */
 import { execFile } from "node:child_process";
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createServer, type Server, type TLSSocket } from "node:tls";
 import { promisify } from "node:util";
@@ -56,6 +56,8 @@ async function selfSignedPair(dataDir: string): Promise<{ cert: string; key: str
   } catch {
     // Not made yet.
   }
+  // With Redis as the store nothing else makes the data directory.
+  await mkdir(dataDir, { recursive: true });
   await promisify(execFile)("openssl", [
     "req",
     "-x509",
