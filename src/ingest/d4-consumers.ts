@@ -4,14 +4,9 @@
  * live figures /info shows admins.
  */
 import type { D4QueueSetting } from "../config.js";
+import { withoutPassword } from "../store/redis-url.js";
 import type { Store } from "../store/types.js";
-import {
-  consumeD4Queue,
-  type D4QueueStatus,
-  d4QueueKeys,
-  newD4QueueStatus,
-  redactRedisUrl,
-} from "./d4-queue.js";
+import { consumeD4Queue, type D4QueueStatus, d4QueueKeys, newD4QueueStatus } from "./d4-queue.js";
 
 /** One queue as /info shows it (snake_case, as the rest of the JSON API). */
 export interface D4QueueReport {
@@ -103,7 +98,7 @@ export function startD4Consumers(
     d4QueueKeys(setting.type, setting.queue); // a bad uuid fails start-up, not the consumer
     const status = newD4QueueStatus();
     const startedAt = Date.now();
-    log(`consuming D4 queue analyzer:${setting.type}:${setting.queue} on ${redactRedisUrl(setting.redis)}`);
+    log(`consuming D4 queue analyzer:${setting.type}:${setting.queue} on ${withoutPassword(setting.redis)}`);
     return {
       setting,
       status,
@@ -132,7 +127,7 @@ export function startD4Consumers(
         return {
           queue: setting.queue,
           type: setting.type,
-          redis: redactRedisUrl(setting.redis),
+          redis: withoutPassword(setting.redis),
           sensor_id: setting.sensorId ?? `d4:${setting.queue}`,
           connected: status.connected,
           lag: stats.lag,

@@ -110,9 +110,6 @@ async function linesOf(item: string, log: (message: string) => void): Promise<st
   return item;
 }
 
-/** A Redis URL fit to print: its password, if any, replaced by `***`. */
-export const redactRedisUrl = withoutPassword;
-
 /** An error message fit to show: without the Redis URL's password, should any layer have quoted it. */
 function withoutSecret(message: string, url: string): string {
   let password = "";
@@ -139,7 +136,7 @@ export async function consumeD4Queue(options: D4QueueOptions): Promise<D4QueueSt
   const format = options.type === "8" ? "passivedns" : "ja3-jl";
   const status = options.status ?? newD4QueueStatus();
   const { stats } = status;
-  const where = `d4 queue ${options.queue} (${redactRedisUrl(options.redisUrl)})`;
+  const where = `d4 queue ${options.queue} (${withoutPassword(options.redisUrl)})`;
   const redis = new Redis(options.redisUrl, {
     protocol: 2,
     // While disconnected, commands fail at once and none is queued or sent again after a reconnect:

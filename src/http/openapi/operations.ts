@@ -249,6 +249,14 @@ const pdnsOperations: OperationSpec[] = [
 
 // --- the D4 server's routes ---
 
+/** The value both D4 routes take at the end of their path. */
+const d4ValueParameter = parameters(
+  "path",
+  s.pdnsValuePath,
+  { value: "A domain name or an address." },
+  { value: "www.example.lu" },
+);
+
 const d4Operations: OperationSpec[] = [
   {
     method: "get",
@@ -257,14 +265,7 @@ const d4Operations: OperationSpec[] = [
     summary: "A name's records; for an address, every record of every name pointing to it (D4)",
     description: "The D4 passive DNS server's route, without its limits (every rrtype, no 200-member cliff).",
     tag: "Passive DNS (D4 server)",
-    parameters: [
-      parameters(
-        "path",
-        s.pdnsValuePath,
-        { value: "A domain name or an address." },
-        { value: "www.example.lu" },
-      ),
-    ],
+    parameters: [d4ValueParameter],
     responses: {
       200: cofAnswer("GET /query/www.example.lu", example.D4_QUERY, false),
       400: badRequest,
@@ -277,14 +278,7 @@ const d4Operations: OperationSpec[] = [
     summary: "The records whose rdata is the value (D4)",
     description: "A CNAME/NS/MX target or an address: the records of the names pointing to it.",
     tag: "Passive DNS (D4 server)",
-    parameters: [
-      parameters(
-        "path",
-        s.pdnsValuePath,
-        { value: "A domain name or an address." },
-        { value: "www.example.lu" },
-      ),
-    ],
+    parameters: [d4ValueParameter],
     responses: {
       200: cofAnswer("GET /fquery/www.example.lu", example.D4_FQUERY, false),
       400: badRequest,
