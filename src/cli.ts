@@ -105,6 +105,20 @@ program
     "--ops-public <bool>",
     "serve them without credentials on --listen too (default false: admins only)",
   )
+  .option("--headers-timeout <seconds>", "time a client has to send a request's headers (default 10)")
+  .option(
+    "--request-timeout <seconds>",
+    "time a client has to send a whole request, 0 for none (default 300; not applied to ingest bodies)",
+  )
+  .option("--keep-alive-timeout <seconds>", "how long an idle kept-alive connection stays open (default 5)")
+  .option(
+    "--idle-timeout <seconds>",
+    "a connection with no bytes either way for this long is closed, 0 for never (default 120)",
+  )
+  .option(
+    "--cors-origins <list>",
+    "origins allowed to call the API from a browser, comma-separated (default none)",
+  )
   .option("--workers <n>", "processes serving the API: a number, or auto (default: one per core)")
   .option("--log-level <level>", "fatal, error, warn, info (default), debug, trace or silent")
   .option("--jwt-ttl <seconds>", "default lifetime of JWTs from POST /auth/token (default 900)")

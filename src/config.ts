@@ -79,6 +79,39 @@ const retentionRrtypesSchema = z.string().transform((text, ctx) => {
   return ages;
 });
 
+/** A duration in seconds (fractions allowed), 0 meaning "no limit" when `zeroIsOff`. */
+const secondsSchema = (max: number, zeroIsOff: boolean) =>
+  zeroIsOff ? z.coerce.number().min(0).max(max) : z.coerce.number().min(0.1).max(max);
+
+/**
+ * Origins allowed to call the API from a browser (CORS): exact origins, as browsers send them in
+ * `Origin` (`https://app.example.org`, `http://localhost:3000`), separated by commas or spaces, or a
+ * list in the config file.
+ */
+const corsOriginsSchema = z
+  .preprocess(
+    (value) =>
+      typeof value === "string"
+        ? value
+            .split(/[\s,]+/)
+            .map((o) => o.trim())
+            .filter((o) => o !== "")
+        : value,
+    z.array(
+      z
+        .string()
+        .refine(
+          (text) => /^https?:\/\/[^*]+$/.test(text) && URL.canParse(text) && new URL(text).origin === text,
+          {
+            message:
+              "expected exact origins such as https://app.example.org or http://localhost:3000 (scheme, host, " +
+              "port only when not the default; no path, no trailing slash, no wildcard)",
+          },
+        ),
+    ),
+  )
+  .default([]);
+
 /** One D4 analyzer queue `serve` consumes (README "D4 analyzer queues"). */
 const d4QueueSchema = z.strictObject({
   redis: z
@@ -185,6 +218,11 @@ const configSchema = z.object({
     .positive()
     .max(7 * 86_400)
     .default(3600),
+  headersTimeout: secondsSchema(3600, false).default(10),
+  requestTimeout: secondsSchema(86_400, true).default(300),
+  keepAliveTimeout: secondsSchema(3600, false).default(5),
+  idleTimeout: secondsSchema(86_400, true).default(120),
+  corsOrigins: corsOriginsSchema,
   idpIssuer: optionalText,
   idpAudience: optionalText,
   idpJwksUrl: z.url({ protocol: /^https?$/ }).optional(),
@@ -247,6 +285,11 @@ const SETTINGS: Record<ConfigKey, { flag: string; env: string }> = {
   logLevel: { flag: "--log-level", env: "PDNS_PSSL_LOG_LEVEL" },
   jwtTtl: { flag: "--jwt-ttl", env: "PDNS_PSSL_JWT_TTL" },
   jwtMaxTtl: { flag: "--jwt-max-ttl", env: "PDNS_PSSL_JWT_MAX_TTL" },
+  headersTimeout: { flag: "--headers-timeout", env: "PDNS_PSSL_HEADERS_TIMEOUT" },
+  requestTimeout: { flag: "--request-timeout", env: "PDNS_PSSL_REQUEST_TIMEOUT" },
+  keepAliveTimeout: { flag: "--keep-alive-timeout", env: "PDNS_PSSL_KEEP_ALIVE_TIMEOUT" },
+  idleTimeout: { flag: "--idle-timeout", env: "PDNS_PSSL_IDLE_TIMEOUT" },
+  corsOrigins: { flag: "--cors-origins", env: "PDNS_PSSL_CORS_ORIGINS" },
   idpIssuer: { flag: "--idp-issuer", env: "PDNS_PSSL_IDP_ISSUER" },
   idpAudience: { flag: "--idp-audience", env: "PDNS_PSSL_IDP_AUDIENCE" },
   idpJwksUrl: { flag: "--idp-jwks-url", env: "PDNS_PSSL_IDP_JWKS_URL" },
@@ -262,8 +305,8 @@ export type ConfigFlags = Partial<Record<ConfigKey | "config", string>>;
 
 /**
  * The settings of a JSON config file: one object, keyed by the setting names of the schema (camelCase),
- * each value a string, a number or a boolean (read as the same text on the command line would be), and
- * `d4Queues` a list of queue objects.
+ * each value a string, a number or a boolean (read as the same text on the command line would be),
+ * `d4Queues` a list of queue objects and `corsOrigins` a list of origins (or one comma-separated string).
  */
 function readConfigFile(file: string): Record<string, unknown> {
   let value: unknown;
@@ -295,6 +338,7 @@ function readConfigFile(file: string): Record<string, unknown> {
       );
     }
     if (key === "d4Queues") settings[key] = setting;
+    else if (key === "corsOrigins" && Array.isArray(setting)) settings[key] = setting;
     else if (typeof setting === "string") settings[key] = setting;
     else if (typeof setting === "number" || typeof setting === "boolean") settings[key] = String(setting);
     else throw new ConfigError(`config file ${file}: ${key} must be a string, a number or a boolean`);
@@ -320,6 +364,12 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     if (idp.some((v) => v !== undefined) && !idp.every((v) => v !== undefined)) {
       throw new ConfigError(
         "an external identity provider needs all three of --idp-issuer, --idp-audience and --idp-jwks-url",
+      );
+    }
+    const { headersTimeout, requestTimeout } = parsed.data;
+    if (requestTimeout > 0 && headersTimeout > requestTimeout) {
+      throw new ConfigError(
+        `--headers-timeout (${headersTimeout} s) may not be longer than --request-timeout (${requestTimeout} s)`,
       );
     }
     return parsed.data;

@@ -1,4 +1,6 @@
 /** `pdns-pssl serve`: opens the store, builds the app and listens until SIGINT/SIGTERM. */
+import type { Server } from "node:http";
+import type { Duplex } from "node:stream";
 import { serve } from "@hono/node-server";
 import { AuditLog } from "./audit/audit-log.js";
 import { Accounts } from "./auth/accounts.js";
@@ -10,6 +12,7 @@ import { startD4Listener } from "./d4/d4-listener.js";
 import { loadSecretKey } from "./d4/secret-key.js";
 import { Sensors } from "./d4/sensors.js";
 import { createApp, createOpsApp } from "./http/app.js";
+import { requestDeadlineExempt } from "./http/request-env.js";
 import { startD4Consumers } from "./ingest/d4-consumers.js";
 import type { IngestStatus } from "./ingest/ingest-status.js";
 import { log } from "./observability/logger.js";
@@ -74,14 +77,96 @@ export function auditLogOf(store: Store, config: Config): AuditLog {
 
 type HttpServer = ReturnType<typeof serve>;
 
-/** An HTTP server for `fetch` on host:port, once it listens. */
+/**
+ * How long a client may take, in seconds (README "Security checks"): to send a request's headers; to
+ * send a whole request, body included (0: no limit; a sensor's ingest past access control is exempt);
+ * between requests on a kept-alive connection; and with no byte going either way on a connection at
+ * any time (0: no limit).
+ */
+export interface HttpLimits {
+  headersTimeout: number;
+  requestTimeout: number;
+  keepAliveTimeout: number;
+  idleTimeout: number;
+}
+
+export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+  headersTimeout: 10,
+  requestTimeout: 300,
+  keepAliveTimeout: 5,
+  idleTimeout: 120,
+};
+
+/** Largest request line plus headers: more is answered 431 by Node's parser. */
+export const MAX_HEADER_BYTES = 16 * 1024;
+
+/** The HTTP limits of a configuration. */
+export function httpLimitsOf(config: Config): HttpLimits {
+  const { headersTimeout, requestTimeout, keepAliveTimeout, idleTimeout } = config;
+  return { headersTimeout, requestTimeout, keepAliveTimeout, idleTimeout };
+}
+
+/** What Node's HTTP server answers to a client error before closing (its own default, kept). */
+function clientErrorAnswer(code: string | undefined): string {
+  const status =
+    code === "HPE_HEADER_OVERFLOW"
+      ? "431 Request Header Fields Too Large"
+      : code === "HPE_CHUNK_EXTENSIONS_OVERFLOW"
+        ? "413 Payload Too Large"
+        : code === "ERR_HTTP_REQUEST_TIMEOUT"
+          ? "408 Request Timeout"
+          : "400 Bad Request";
+  return `HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`;
+}
+
+/**
+ * Node's handling of a client error (malformed request, headers too large, headers or request deadline
+ * passed), except that the request deadline spares a connection whose request lifted it (an admitted
+ * ingest, see requestDeadlineExempt): Node reports each expired request once, so it then runs on.
+ */
+function onClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === "ERR_HTTP_REQUEST_TIMEOUT" && requestDeadlineExempt.has(socket)) return;
+  // No error answer once an answer has started on this connection: it would corrupt that one.
+  const answering = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+  if (socket.writable && !answering?.headersSent) socket.write(clientErrorAnswer(error.code));
+  socket.destroy();
+}
+
+/** An HTTP server for `fetch` on host:port, once it listens, with the limits that protect it. */
 export function listen(
   fetch: Parameters<typeof serve>[0]["fetch"],
   host: string,
   port: number,
+  limits: HttpLimits = DEFAULT_HTTP_LIMITS,
 ): Promise<HttpServer> {
+  const headersTimeout = Math.round(limits.headersTimeout * 1000);
+  const requestTimeout = Math.round(limits.requestTimeout * 1000);
+  // How often Node looks for requests past their deadlines (its default, 30 s, would let a 10 s
+  // headers deadline run to 40 s): a quarter of the shortest deadline, between 50 ms and 1 s.
+  const shortest = requestTimeout > 0 ? Math.min(headersTimeout, requestTimeout) : headersTimeout;
+  const connectionsCheckingInterval = Math.min(1000, Math.max(50, Math.floor(shortest / 4)));
   return new Promise<HttpServer>((resolve, reject) => {
-    const s = serve({ fetch, hostname: host, port }, () => resolve(s));
+    const s = serve(
+      {
+        fetch,
+        hostname: host,
+        port,
+        serverOptions: {
+          maxHeaderSize: MAX_HEADER_BYTES,
+          headersTimeout,
+          requestTimeout,
+          keepAliveTimeout: Math.round(limits.keepAliveTimeout * 1000),
+          connectionsCheckingInterval,
+        },
+      },
+      () => resolve(s),
+    );
+    const http = s as Server;
+    http.keepAliveTimeout = Math.round(limits.keepAliveTimeout * 1000);
+    // A connection with no byte either way for this long is closed (a stalled body, a client that
+    // stops reading an answer); between requests, the keep-alive timeout applies instead.
+    http.timeout = Math.round(limits.idleTimeout * 1000);
+    http.on("clientError", onClientError);
     s.once("error", reject);
   });
 }
@@ -150,14 +235,16 @@ export async function startServer(
     log,
     ingest,
     opsPublic: config.opsPublic,
+    corsOrigins: config.corsOrigins,
   });
   const { host, port: wantedPort } = config.listen;
-  const server = await listen(app.fetch, host, wantedPort);
+  const limits = httpLimitsOf(config);
+  const server = await listen(app.fetch, host, wantedPort, limits);
   // The operations listener: health probes and metrics without credentials, for the orchestrator and
   // Prometheus (bind it where only they reach it).
   const ops =
     config.opsListen && !role.clustered
-      ? await listen(createOpsApp({ store, log }).fetch, config.opsListen.host, config.opsListen.port)
+      ? await listen(createOpsApp({ store, log }).fetch, config.opsListen.host, config.opsListen.port, limits)
       : undefined;
   if (ops && config.opsListen)
     log(`operations (health, metrics) on http://${hostPort(config.opsListen.host, portOf(ops))}`);

@@ -288,6 +288,13 @@ describe("the image's command from a production-only install", () => {
       60_000,
     );
     cpSync(join(ROOT, "src/store/lua"), join(dir, "dist/store/lua"), { recursive: true });
+    // ...and the web pages' bundle (scripts/build-ui.mjs, the last step of npm run build).
+    await runIn(
+      ROOT,
+      process.execPath,
+      [join(ROOT, "scripts/build-ui.mjs"), "--out", join(dir, "dist/ui")],
+      60_000,
+    );
     // What the runtime stage does: the two package files, then its own install command.
     cpSync(join(ROOT, "package.json"), join(dir, "package.json"));
     cpSync(join(ROOT, "package-lock.json"), join(dir, "package-lock.json"));
@@ -343,6 +350,17 @@ describe("the image's command from a production-only install", () => {
     const ready = await fetch(`http://127.0.0.1:${opsPort}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: "ok" });
+  });
+
+  it("serves the web pages and their bundle from dist/ui", async () => {
+    const page = await fetch(`http://127.0.0.1:${httpPort}/ui/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("/ui/assets/app.js");
+    for (const asset of ["app.js", "app-style.css"]) {
+      const file = await fetch(`http://127.0.0.1:${httpPort}/ui/assets/${asset}`);
+      expect(file.status, asset).toBe(200);
+      expect((await file.arrayBuffer()).byteLength, asset).toBeGreaterThan(1000);
+    }
   });
 
   it("serves the D4 endpoint over TLS with a self-signed certificate made in the data dir", async () => {

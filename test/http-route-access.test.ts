@@ -79,6 +79,7 @@ const ROUTES: RouteCase[] = [
   admin("GET", "/admin/audit?limit=5", 200),
   admin("POST", "/admin/jwt/rotate", 200),
   { method: "POST", path: "/auth/token", role: "analyst", wrongRole: undefined, status: 200 },
+  { method: "GET", path: "/auth/me", role: "sensor", wrongRole: undefined, status: 200 },
   ...(["passivedns", "ja3-jl", "eve"] as const).map(
     (format): RouteCase => ({
       method: "POST",

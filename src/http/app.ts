@@ -4,7 +4,8 @@
  */
 
 import { randomUUID } from "node:crypto";
-import { Hono } from "hono";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { cors } from "hono/cors";
 import type { AuditLog } from "../audit/audit-log.js";
 import type { Accounts } from "../auth/accounts.js";
 import type { AuthFailureGuard } from "../auth/auth-failures.js";
@@ -17,7 +18,13 @@ import type { Store } from "../store/types.js";
 import { access, type RoutePolicy } from "./access.js";
 import { errorHandler } from "./errors.js";
 import { observeRequests } from "./observe.js";
-import { answerJson, type RequestEnv } from "./request-env.js";
+import {
+  answerJson,
+  isAnswer,
+  liftRequestDeadline,
+  type RequestEnv,
+  SECURITY_HEADERS,
+} from "./request-env.js";
 import { adminRoutes } from "./routes/admin.js";
 import { adminSensorRoutes } from "./routes/admin-sensors.js";
 import { authTokenRoutes, jwksRoutes } from "./routes/auth-token.js";
@@ -32,6 +39,7 @@ import { ingestRoutes } from "./routes/ingest.js";
 import { type MetricsSource, metricsRoutes } from "./routes/metrics.js";
 import { pdnsBulkRoutes } from "./routes/pdns-bulk.js";
 import { psslExtendedRoutes } from "./routes/pssl-extended.js";
+import { uiRoutes } from "./routes/ui.js";
 
 export interface AppDependencies {
   store: Store;
@@ -65,6 +73,8 @@ export interface AppDependencies {
    * need an admin's (an operator runs them unauthenticated on a separate listener, `--ops-listen`).
    */
   opsPublic?: boolean | undefined;
+  /** Origins whose browser scripts may call the API (CORS); none: no CORS headers at all. */
+  corsOrigins?: readonly string[] | undefined;
 }
 
 /** Queries: analysts (and admins), counted against quotas, audited. */
@@ -79,6 +89,8 @@ const ADMIN: RoutePolicy = { roles: ["admin"], metered: false, audited: true };
 const INGEST: RoutePolicy = { roles: ["sensor"], metered: false, audited: true };
 /** Exchanging a credential for a JWT: every role, audited. */
 const ANY_ROLE: RoutePolicy = { roles: ["analyst", "sensor"], metered: false, audited: true };
+/** Who am I: every role, neither counted nor audited. */
+const WHO_AM_I: RoutePolicy = { roles: ["analyst", "sensor"], metered: false, audited: false };
 
 /** Health and metrics on the main listener, unless made public there: admins, neither counted nor audited. */
 const OPS: RoutePolicy = { roles: ["admin"], metered: false, audited: false };
@@ -90,7 +102,7 @@ export const OPS_POLICIES: ReadonlyArray<readonly [path: string, policy: RoutePo
 
 /**
  * Every protected path and its policy; a path absent from here is public (/auth/jwks.json, /dnsdb/v2/ping,
- * /openapi.json, /docs). The OpenAPI document derives each route's security from this table.
+ * /openapi.json, /docs, /ui). The OpenAPI document derives each route's security from this table.
  */
 export const ROUTE_POLICIES: ReadonlyArray<readonly [path: string, policy: RoutePolicy]> = [
   ["/pdns/query/*", QUERY],
@@ -106,24 +118,86 @@ export const ROUTE_POLICIES: ReadonlyArray<readonly [path: string, policy: Route
   ["/dnsdb/v2/summarize/*", QUERY],
   ["/admin/*", ADMIN],
   ["/auth/token", ANY_ROLE],
+  ["/auth/me", WHO_AM_I],
   ["/ingest/*", INGEST],
 ];
 
 /**
  * What every listener does first: our own id for every request (a client-sent X-Request-Id is not
- * trusted: it ends up in the audit log), on every answer (routes and errors answer through answer() /
- * answerJson(), which add it); then the access log line and the metrics once the answer is out.
+ * trusted: it ends up in the audit log), on every answer with the security headers (routes and errors
+ * answer through answer() / answerJson(), which add them; withCommonHeaders catches any other answer);
+ * then the access log line and the metrics once the answer is out; then a URL length check.
  */
 function baseApp(): Hono<RequestEnv> {
   const app = new Hono<RequestEnv>();
   app.use(async (c, next) => {
     const id = randomUUID();
     c.set("requestId", id);
-    c.set("responseHeaders", { "x-request-id": id });
+    c.set("responseHeaders", { "x-request-id": id, ...SECURITY_HEADERS });
     await next();
+    withCommonHeaders(c);
   });
   app.use(observeRequests());
+  app.use(async (c, next) => {
+    if (c.req.url.length <= MAX_URL_LENGTH) return next();
+    const message = `the URL may be at most ${MAX_URL_LENGTH} characters`;
+    return answerJson(c, { code: "uri_too_long", message, requestId: c.get("requestId") }, 414);
+  });
   return app;
+}
+
+/**
+ * The longest URL (scheme, host, path and query) answered: longer ones are 414 before access control.
+ * Node refuses request lines and headers over 16 KiB by itself (431).
+ */
+export const MAX_URL_LENGTH = 8192;
+
+/**
+ * The request's common headers (request id, security headers, rate limits) on an answer that answer()
+ * did not make (a redirect, a CORS preflight): those made by answer() have them already, and are left
+ * alone (reading their headers would build a Headers object, which the fast path avoids).
+ */
+function withCommonHeaders(c: Context<RequestEnv>): void {
+  const response = c.res;
+  if (isAnswer(response)) return;
+  const common = Object.entries(c.get("responseHeaders") ?? SECURITY_HEADERS);
+  const missing = common.filter(([name]) => !response.headers.has(name));
+  if (missing.length === 0) return;
+  try {
+    for (const [name, value] of missing) response.headers.set(name, value);
+  } catch {
+    // Immutable headers (Response.redirect()): a copy with them.
+    const copy = new Response(response.body, response);
+    for (const [name, value] of missing) copy.headers.set(name, value);
+    c.res = copy;
+  }
+}
+
+/** Response headers a browser script may read, besides the CORS-safelisted ones. */
+const CORS_EXPOSED_HEADERS = [
+  "X-Request-Id",
+  "X-RateLimit-Limit",
+  "X-RateLimit-Remaining",
+  "X-RateLimit-Reset",
+  "Retry-After",
+  "X-Dribble-Cursor",
+];
+
+/**
+ * CORS for the listed origins only (exact match on `Origin`): preflights answered, the credential
+ * headers allowed, our own headers exposed. A request from any other origin, or with no `Origin`, is
+ * served as if CORS did not exist (no Access-Control-* header; a preflight meets access control).
+ */
+function corsFor(origins: readonly string[]): MiddlewareHandler<RequestEnv> {
+  const allowed = new Set(origins);
+  const handler = cors({
+    origin: [...allowed],
+    allowMethods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+    allowHeaders: ["Authorization", "X-API-Key", "Content-Type"],
+    exposeHeaders: CORS_EXPOSED_HEADERS,
+    maxAge: 600,
+  });
+  return async (c, next) => (allowed.has(c.req.header("origin") ?? "") ? handler(c, next) : next());
 }
 
 /** The operations listener (`--ops-listen`): health probes and metrics, no credential, nothing else. */
@@ -142,7 +216,11 @@ export function createApp(deps: AppDependencies) {
   const app = baseApp();
   const accessDeps = { ...deps, trustProxy: deps.config.trustProxy };
   const policies = deps.opsPublic ? ROUTE_POLICIES : [...ROUTE_POLICIES, ...OPS_POLICIES];
+  // Before access control: a preflight carries no credential.
+  if (deps.corsOrigins && deps.corsOrigins.length > 0) app.use(corsFor(deps.corsOrigins));
   for (const [path, policy] of policies) app.use(path, access(accessDeps, policy));
+  // A sensor's ingest, once admitted, is not cut by the request deadline (see liftRequestDeadline).
+  app.use("/ingest/*", liftRequestDeadline);
 
   app.route(
     "/pdns",
@@ -195,6 +273,7 @@ export function createApp(deps: AppDependencies) {
   app.route("/", healthRoutes({ store: deps.store, log: deps.log }));
   app.route("/", metricsRoutes());
   app.route("/", docsRoutes({ version: deps.version }));
+  app.route("/", uiRoutes());
   app.route(
     "/",
     d4PdnsRoutes({

@@ -37,10 +37,18 @@ export async function* limitedBody(c: Context, maxBytes: number): AsyncGenerator
   const body = c.req.raw.body;
   if (!body) return;
   let bytes = 0;
-  for await (const chunk of body) {
-    bytes += chunk.byteLength;
-    if (bytes > maxBytes) throw tooLarge();
-    yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  try {
+    for await (const chunk of body) {
+      bytes += chunk.byteLength;
+      if (bytes > maxBytes) throw tooLarge();
+      yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    }
+  } catch (error) {
+    if (error instanceof ApiError) throw error;
+    // The client went away (or a timeout cut it off) mid-body: its doing, not an internal error.
+    throw new ApiError(400, "incomplete_body", "the request body ended before it was complete", {
+      connection: "close",
+    });
   }
 }
 

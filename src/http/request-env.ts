@@ -2,7 +2,7 @@
  * What a request carries between middleware and handlers: who is asking under which limits (set by
  * access control), and what the handler reports for the audit log (the query value and result count).
  */
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { Principal } from "../auth/accounts.js";
 import type { EffectiveQuota } from "../auth/quota.js";
 
@@ -27,6 +27,44 @@ export type RequestEnv = {
 
 const JSON_TYPE = { "content-type": "application/json" };
 
+/**
+ * On every answer (app.ts puts them among each request's common headers): no content-type sniffing
+ * (an answer is never run as a script or page), and no Referer sent from anything an answer links to.
+ */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+};
+
+/** Responses made by answer(): they carry the common headers already. */
+const answers = new WeakSet<Response>();
+
+/** Whether `response` was made by answer() / answerJson() (so it carries the request's common headers). */
+export function isAnswer(response: Response): boolean {
+  return answers.has(response);
+}
+
+/**
+ * Connections whose request in progress the server's request deadline (`--request-timeout`, checked by
+ * Node's HTTP server, see server.ts) does not cut. A sensor's ingest, once past access control, streams
+ * for as long as it keeps sending: --ingest-max-bytes bounds its size and --idle-timeout cuts it when
+ * it stalls.
+ */
+export const requestDeadlineExempt = new WeakSet<object>();
+
+/** Middleware: lifts the request deadline for the rest of this request (see requestDeadlineExempt). */
+export const liftRequestDeadline: MiddlewareHandler<RequestEnv> = async (c, next) => {
+  // The socket of @hono/node-server's bindings; absent when the app is called without a server.
+  const socket = (c.env as { incoming?: { socket?: object | null } } | undefined)?.incoming?.socket;
+  if (!socket) return next();
+  requestDeadlineExempt.add(socket);
+  try {
+    await next();
+  } finally {
+    requestDeadlineExempt.delete(socket);
+  }
+};
+
 /** Adds headers that every answer to this request carries, whichever route or error makes it. */
 export function addResponseHeaders(c: Context<RequestEnv>, headers: Record<string, string>): void {
   c.set("responseHeaders", { ...c.get("responseHeaders"), ...headers });
@@ -43,7 +81,12 @@ export function answer(
   status = 200,
   headers: Record<string, string> = {},
 ): Response {
-  return new Response(body, { status, headers: { ...(c.get("responseHeaders") ?? {}), ...headers } });
+  const response = new Response(body, {
+    status,
+    headers: { ...(c.get("responseHeaders") ?? SECURITY_HEADERS), ...headers },
+  });
+  answers.add(response);
+  return response;
 }
 
 /** A JSON answer (see answer). */

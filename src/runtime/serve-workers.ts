@@ -12,7 +12,7 @@ import type { Config } from "../config.js";
 import { createOpsApp } from "../http/app.js";
 import { log, setLogLevel } from "../observability/logger.js";
 import { registry } from "../observability/metrics.js";
-import { listen, portOf, startServer } from "../server.js";
+import { httpLimitsOf, listen, portOf, startServer } from "../server.js";
 import { openStore } from "../store/open-store.js";
 
 const WORKER_INDEX = "PDNS_PSSL_WORKER_INDEX";
@@ -101,6 +101,7 @@ async function runPrimary(config: Config, workers: number): Promise<void> {
           }).fetch,
           config.opsListen.host,
           config.opsListen.port,
+          httpLimitsOf(config),
         )
       : undefined;
   if (ops && config.opsListen) {

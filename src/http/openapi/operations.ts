@@ -54,6 +54,7 @@ export const SCHEMAS = {
   IngestSummary: named("IngestSummary", s.ingestSummarySchema),
   TokenExchange: named("TokenExchange", exchangeSchema, "input"),
   Jwt: named("Jwt", s.jwtSchema),
+  WhoAmI: named("WhoAmI", s.whoAmISchema),
   Jwks: named("Jwks", s.jwksSchema),
   NewUser: named("NewUser", newUserSchema, "input"),
   UserChange: named("UserChange", userChangeSchema, "input"),
@@ -92,6 +93,7 @@ export const TAGS: ReadonlyArray<{ name: string; description: string }> = [
   { name: "Admin: D4 sensors", description: "The D4 sensors of the TLS endpoint (role admin)." },
   { name: "Operations", description: "Health probes and metrics." },
   { name: "Documentation", description: "This document and its interactive page." },
+  { name: "Web pages", description: "Search, pivots, timelines and admin pages for people, under /ui/." },
 ];
 
 // --- building blocks ---
@@ -842,6 +844,25 @@ const authOperations: OperationSpec[] = [
   },
   {
     method: "get",
+    path: "/auth/me",
+    operationId: "authMe",
+    summary: "Who the credential is: user, role, how it authenticated, when it expires",
+    description: "The web pages ask after sign-in, to know which pages to show.",
+    tag: "Authentication",
+    responses: {
+      200: {
+        description: "the caller",
+        content: {
+          [JSON_TYPE]: json(
+            SCHEMAS.WhoAmI,
+            one("an analyst", { user: "alice", role: "analyst", method: "jwt", expires_at: null }),
+          ),
+        },
+      },
+    },
+  },
+  {
+    method: "get",
     path: "/auth/jwks.json",
     operationId: "authJwks",
     summary: "The public keys that check this server's JWTs (JWKS)",
@@ -1281,6 +1302,50 @@ const docsOperations: OperationSpec[] = [
   },
 ];
 
+const uiOperations: OperationSpec[] = [
+  {
+    method: "get",
+    path: "/ui",
+    operationId: "uiRoot",
+    summary: "Redirects to the web pages (/ui/)",
+    description: "308 to `/ui/`.",
+    tag: "Web pages",
+    responses: { 308: { description: "to /ui/" } },
+  },
+  {
+    method: "get",
+    path: "/ui/assets/{asset}",
+    operationId: "uiAsset",
+    summary: "The web pages' script and style sheet",
+    description: "Built from ui/ by `npm run build`; 503 `ui_not_built` when they were not.",
+    tag: "Web pages",
+    parameters: [parameters("path", s.uiAssetPath, { asset: "A file name." }, { asset: "app.js" })],
+    responses: {
+      200: {
+        description: "the file",
+        headers: ["Cache-Control", "ETag"],
+        content: { "*/*": { schema: z.string() } },
+      },
+      304: { description: "not modified (If-None-Match)" },
+      404: { description: "no such file", content: { [JSON_TYPE]: json(SCHEMAS.Error) } },
+      503: { description: "not built", content: { [JSON_TYPE]: json(SCHEMAS.Error) } },
+    },
+  },
+  {
+    method: "get",
+    path: "/ui/{page}",
+    operationId: "uiPage",
+    summary: "The web pages: search, pivots, timelines, certificates; admin pages",
+    description:
+      "Every page path answers the same HTML shell (the page's script routes by the URL: " +
+      "`/ui/search?q=<value>` is a search to share). Sign-in exchanges user and API token for a JWT; the " +
+      "pages hold nothing else. Strict Content-Security-Policy: this server's files only.",
+    tag: "Web pages",
+    parameters: [parameters("path", s.uiPagePath, { page: "Any page path." }, { page: "search" })],
+    responses: { 200: { description: "the page", content: { "text/html": { schema: z.string() } } } },
+  },
+];
+
 /** Every operation, in the order of the document. */
 export function operations(): OperationSpec[] {
   return [
@@ -1294,5 +1359,6 @@ export function operations(): OperationSpec[] {
     ...sensorOperations,
     ...opsOperations,
     ...docsOperations,
+    ...uiOperations,
   ];
 }

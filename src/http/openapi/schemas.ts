@@ -354,3 +354,13 @@ export const sensorPath = z.object({
   uuid: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
 });
 export const docsAssetPath = z.object({ asset: z.string() });
+export const uiAssetPath = z.object({ asset: z.enum(["app.js", "app-style.css", "app.js.map"]) });
+export const uiPagePath = z.object({ page: z.string() });
+
+/** GET /auth/me. */
+export const whoAmISchema = z.object({
+  user: z.string(),
+  role: z.enum(["admin", "analyst", "sensor"]),
+  method: z.string().describe("how the request authenticated: token, jwt or idp"),
+  expires_at: z.string().nullable().describe("when the credential stops working, if it expires"),
+});

@@ -1,6 +1,7 @@
 /**
  * `POST /auth/token`: exchanges an API token for a short-lived signed JWT, usable as
- * `Authorization: Bearer`; `GET /auth/jwks.json`: the public keys that check those JWTs.
+ * `Authorization: Bearer`; `GET /auth/me`: who the credential is (the web pages ask, to know what to
+ * show); `GET /auth/jwks.json`: the public keys that check those JWTs.
  */
 import { Hono } from "hono";
 import { z } from "zod";
@@ -39,6 +40,15 @@ export function authTokenRoutes(jwt: JwtService, defaultTtlSeconds: number) {
       token: issued.token,
       token_type: "Bearer",
       expires_at: issued.expiresAt.toISOString(),
+    });
+  });
+  app.get("/me", (c) => {
+    const principal = c.get("principal");
+    return answerJson(c, {
+      user: principal.user,
+      role: principal.role,
+      method: principal.method,
+      expires_at: principal.expiresAt ?? null,
     });
   });
   return app;

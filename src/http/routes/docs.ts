@@ -8,15 +8,14 @@
  * Files are read once, on first request, and kept (about 2 MB, gzip-compressed once for the clients that
  * accept it); every answer carries an ETag, and If-None-Match gets a 304.
  */
-import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { gzipSync } from "node:zlib";
-import { type Context, Hono } from "hono";
+import { Hono } from "hono";
 import { ApiError } from "../errors.js";
 import { openApiText } from "../openapi/openapi-document.js";
 import type { RequestEnv } from "../request-env.js";
+import { CSS_TYPE, HTML_TYPE, JS_TYPE, type ServedFile, sendFile, servedFile } from "../static-file.js";
 
 /** What the page may load: only this server's files (and data: images, which Swagger UI's CSS uses). */
 export const DOCS_CSP = [
@@ -31,13 +30,6 @@ export const DOCS_CSP = [
   "form-action 'none'",
   "frame-ancestors 'none'",
 ].join("; ");
-
-const SECURITY_HEADERS = {
-  "x-content-type-options": "nosniff",
-  "referrer-policy": "no-referrer",
-  "x-frame-options": "DENY",
-  "cross-origin-resource-policy": "same-origin",
-};
 
 /** The page. Paths are relative (served at /docs), so the page also works behind a path prefix. */
 const PAGE = `<!doctype html>
@@ -76,62 +68,17 @@ window.ui = SwaggerUIBundle({
 });
 `;
 
-const JS = "text/javascript; charset=utf-8";
-
 /** The files of /docs/<file>: Swagger UI's, by their name in swagger-ui-dist, and ours. */
 const PACKAGE_FILES: Record<string, string> = {
-  "swagger-ui-bundle.js": JS,
-  "swagger-ui.css": "text/css; charset=utf-8",
+  "swagger-ui-bundle.js": JS_TYPE,
+  "swagger-ui.css": CSS_TYPE,
   "favicon-32x32.png": "image/png",
   "favicon-16x16.png": "image/png",
 };
 
-interface Served {
-  body: Buffer;
-  gzipped: Buffer | undefined;
-  type: string;
-  etag: string;
-}
-
-function served(body: Buffer, type: string): Served {
-  const compressible = !type.startsWith("image/");
-  return {
-    body,
-    gzipped: compressible ? gzipSync(body, { level: 9 }) : undefined,
-    type,
-    etag: `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"`,
-  };
-}
-
 /** Where swagger-ui-dist is installed (it has no `exports`: its package.json resolves). */
 function swaggerUiDirectory(): string {
   return dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
-}
-
-function send(
-  c: Context<RequestEnv>,
-  file: Served,
-  cacheControl: string,
-  extra: Record<string, string> = {},
-): Response {
-  const headers: Record<string, string> = {
-    ...(c.get("responseHeaders") ?? {}),
-    ...SECURITY_HEADERS,
-    ...extra,
-    "content-type": file.type,
-    "cache-control": cacheControl,
-    etag: file.etag,
-    vary: "accept-encoding",
-  };
-  const match = c.req.header("if-none-match");
-  if (match?.split(",").some((tag) => tag.trim().replace(/^W\//, "") === file.etag)) {
-    return new Response(null, { status: 304, headers });
-  }
-  const gzip = file.gzipped !== undefined && /\bgzip\b/.test(c.req.header("accept-encoding") ?? "");
-  if (gzip) headers["content-encoding"] = "gzip";
-  const body = gzip ? (file.gzipped as Buffer) : file.body;
-  headers["content-length"] = String(body.byteLength);
-  return new Response(c.req.method === "HEAD" ? null : new Uint8Array(body), { status: 200, headers });
 }
 
 export interface DocsRouteOptions {
@@ -140,18 +87,18 @@ export interface DocsRouteOptions {
 
 export function docsRoutes(options: DocsRouteOptions) {
   const app = new Hono<RequestEnv>();
-  let document: Served | undefined;
-  let page: Served | undefined;
-  const files = new Map<string, Promise<Served>>();
+  let document: ServedFile | undefined;
+  let page: ServedFile | undefined;
+  const files = new Map<string, Promise<ServedFile>>();
 
-  const load = (name: string): Promise<Served> | undefined => {
+  const load = (name: string): Promise<ServedFile> | undefined => {
     let file = files.get(name);
     if (file) return file;
-    if (name === "init.js") file = Promise.resolve(served(Buffer.from(INIT), JS));
+    if (name === "init.js") file = Promise.resolve(servedFile(Buffer.from(INIT), JS_TYPE));
     else {
       const type = PACKAGE_FILES[name];
       if (type === undefined) return undefined;
-      file = readFile(join(swaggerUiDirectory(), name)).then((body) => served(body, type));
+      file = readFile(join(swaggerUiDirectory(), name)).then((body) => servedFile(body, type));
       // A failed read is not cached: the next request tries again.
       file.catch(() => files.delete(name));
     }
@@ -160,20 +107,20 @@ export function docsRoutes(options: DocsRouteOptions) {
   };
 
   app.get("/openapi.json", (c) => {
-    document ??= served(Buffer.from(openApiText(options.version)), "application/json; charset=utf-8");
-    return send(c, document, "no-cache", { "access-control-allow-origin": "*" });
+    document ??= servedFile(Buffer.from(openApiText(options.version)), "application/json; charset=utf-8");
+    return sendFile(c, document, "no-cache", { "access-control-allow-origin": "*" });
   });
 
   app.get("/docs", (c) => {
-    page ??= served(Buffer.from(PAGE), "text/html; charset=utf-8");
-    return send(c, page, "no-cache", { "content-security-policy": DOCS_CSP });
+    page ??= servedFile(Buffer.from(PAGE), HTML_TYPE);
+    return sendFile(c, page, "no-cache", { "content-security-policy": DOCS_CSP });
   });
 
   app.get("/docs/:asset", async (c) => {
     const file = load(c.req.param("asset"));
     if (!file) throw new ApiError(404, "not_found", "no such file");
     // Swagger UI's files change only with the package: an hour, then revalidated by ETag.
-    return send(c, await file, "public, max-age=3600");
+    return sendFile(c, await file, "public, max-age=3600");
   });
 
   return app;

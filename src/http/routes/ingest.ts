@@ -11,7 +11,12 @@ import { Hono } from "hono";
 import { ingestPassiveDns } from "../../ingest/ingest-passivedns.js";
 import { ingestTls } from "../../ingest/ingest-tls.js";
 import { decompressIfGzip } from "../../ingest/input.js";
-import { DEFAULT_LAYOUT, type PassiveDnsLayout, parseFieldLetters } from "../../ingest/passivedns-parser.js";
+import {
+  createPassiveDnsParser,
+  DEFAULT_LAYOUT,
+  type PassiveDnsLayout,
+  parseFieldLetters,
+} from "../../ingest/passivedns-parser.js";
 import { countIngest } from "../../observability/metrics.js";
 import type { Store } from "../../store/types.js";
 import { ApiError, badRequest } from "../errors.js";
@@ -31,11 +36,15 @@ function layoutOf(query: Record<string, string>): PassiveDnsLayout {
   if (format === "json") return { ...DEFAULT_LAYOUT, format: "json" };
   if (format !== "text") throw badRequest("format is text or json");
   try {
-    return {
+    const layout: PassiveDnsLayout = {
       format: "text",
       delimiter: query.delimiter ?? DEFAULT_LAYOUT.delimiter,
       fields: query.fields === undefined ? DEFAULT_LAYOUT.fields : parseFieldLetters(query.fields),
     };
+    // Building the parser checks the layout as a whole (an empty delimiter, fields missing the time,
+    // name, type or answer): a 400 now, not a failure once the body is read.
+    createPassiveDnsParser(layout);
+    return layout;
   } catch (error) {
     throw badRequest((error as Error).message);
   }
