@@ -169,7 +169,7 @@ describe.skipIf(!redisReachable)("/readyz when the store becomes unreachable [re
     expect(down.response.headers.get("cache-control")).toBe("no-store");
     expect(down.json).toEqual({
       code: "store_unavailable",
-      message: "the store cannot be reached",
+      message: "the store cannot be reached; try again shortly",
       requestId: down.response.headers.get("x-request-id"),
     });
     // The answer names no internal host or port.

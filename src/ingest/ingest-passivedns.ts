@@ -31,6 +31,9 @@ export async function writeBatches<T>(
   for await (const batch of batches) {
     await inFlight;
     inFlight = write(batch);
+    // A write may fail while the next batch is still being read (a slow body): its error is thrown at
+    // the next await, and must not count as an unhandled rejection meanwhile (that ends the process).
+    inFlight.catch(() => {});
     afterEach?.();
   }
   await inFlight;

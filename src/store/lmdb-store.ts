@@ -17,6 +17,7 @@
  * - `audit`: time (u64 ms) + id (8 bytes) → user \0 JSON; `audit-by-user`: user \0 + the same key → nothing
  * - `expiry`: expiry bucket id (7 bytes) + entry → nothing (retention; see expiry-layout.ts)
  */
+import { statfsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { type Database, open, type RootDatabase } from "lmdb";
 import { reverseName, unreverseName } from "../dns/name.js";
@@ -143,6 +144,46 @@ function auditUserPrefix(user: string): Buffer {
   return Buffer.concat([Buffer.from(user, "utf8"), SEPARATOR]);
 }
 
+/** Below this much space left on its filesystem, a write LMDB could not make is put down to a full disk. */
+const FULL_DISK_BYTES = 1 << 20;
+
+/**
+ * lmdb-js rejects every write of a failed asynchronous commit with an error whose `commitError` promise
+ * rejects with the cause: unless that one is handled too, it ends the process as an unhandled rejection.
+ */
+function handleCommitError(error: unknown): void {
+  (error as { commitError?: Promise<unknown> } | undefined)?.commitError?.catch(() => {});
+}
+
+/**
+ * What a failed write is reported as. LMDB answers a write the disk took only part of ("short write,
+ * filesystem full?") with EIO rather than ENOSPC, and lmdb-js a failed asynchronous commit with a
+ * generic error: when the filesystem of the data directory has next to no space left, that is what
+ * happened, and the error says so (code ENOSPC: a full store, see store-errors.ts). Any other error is
+ * passed on as it is.
+ */
+function writeFailure(error: unknown, dir: string): unknown {
+  handleCommitError(error);
+  const { code, commitError } = (error ?? {}) as { code?: unknown; commitError?: unknown };
+  if (code !== 5 && code !== "EIO" && commitError === undefined) return error;
+  try {
+    const { bavail, bsize } = statfsSync(dir);
+    if (bavail * bsize >= FULL_DISK_BYTES) return error;
+  } catch {
+    return error;
+  }
+  const full = new Error(`No space left on device (LMDB: ${(error as Error).message})`, { cause: error });
+  return Object.assign(full, { code: "ENOSPC" });
+}
+
+/**
+ * Lets a write made behind the caller's back fail quietly (a full disk) instead of ending the process
+ * as an unhandled rejection: only for writes whose loss costs nothing but what a restart would.
+ */
+function bestEffort(write: Promise<unknown>): void {
+  write.catch(handleCommitError);
+}
+
 /** The `meta` key whose value 1 turns expiry filing on for every writer. */
 const EXPIRY_FILING = "expiry-filing";
 
@@ -152,6 +193,8 @@ const AUDIT_PRUNE_PER_APPEND = 10_000;
 class LmdbStore implements Store {
   readonly backend = "lmdb";
   readonly #root: RootDatabase;
+  /** The data directory: whose filesystem is looked at when a write fails (writeFailure). */
+  readonly #dir: string;
   readonly #records: BinaryDb;
   readonly #ipIndex: BinaryDb;
   readonly #nameIndex: BinaryDb;
@@ -173,8 +216,9 @@ class LmdbStore implements Store {
   readonly #sharedCounters: boolean;
   #sharedTakes = 0;
 
-  constructor(root: RootDatabase, sharedCounters: boolean) {
+  constructor(root: RootDatabase, dir: string, sharedCounters: boolean) {
     this.#root = root;
+    this.#dir = dir;
     this.#sharedCounters = sharedCounters;
     const binary = { keyEncoding: "binary", encoding: "binary" } as const;
     this.#records = root.openDB({ name: "records", ...binary });
@@ -191,6 +235,24 @@ class LmdbStore implements Store {
     this.#audit = root.openDB({ name: "audit", ...binary });
     this.#auditByUser = root.openDB({ name: "audit-by-user", ...binary });
     this.#expiry = root.openDB({ name: "expiry", ...binary });
+  }
+
+  /** A synchronous write transaction (or single write); a failure is reported by writeFailure. */
+  #writeSync<T>(action: () => T): T {
+    try {
+      return this.#root.transactionSync(action);
+    } catch (error) {
+      throw writeFailure(error, this.#dir);
+    }
+  }
+
+  /** An asynchronous write transaction (batched with others by lmdb-js); failures as #writeSync. */
+  async #writeAsync<T>(action: () => T): Promise<T> {
+    try {
+      return await this.#root.transaction(action);
+    } catch (error) {
+      throw writeFailure(error, this.#dir);
+    }
   }
 
   async write(batch: WriteBatch): Promise<WriteResult> {
@@ -211,7 +273,7 @@ class LmdbStore implements Store {
       const key = Buffer.from(name, "utf8");
       if (!db.doesExist(key)) db.putSync(key, EMPTY);
     };
-    this.#root.transactionSync(() => {
+    this.#writeSync(() => {
       const filing = this.#meta.get(EXPIRY_FILING) === 1;
       for (const record of batch.records) {
         const sortKey = record.member.subarray(0, SORT_KEY_BYTES);
@@ -273,7 +335,7 @@ class LmdbStore implements Store {
       return known === undefined;
     });
     if (missing.length === 0) return numbers;
-    this.#root.transactionSync(() => {
+    this.#writeSync(() => {
       for (const id of missing) {
         let number = this.#meta.get(`sensor:${id}`);
         if (number === undefined) {
@@ -503,7 +565,7 @@ class LmdbStore implements Store {
   }
 
   async writeSets(batch: SetWriteBatch): Promise<void> {
-    this.#root.transactionSync(() => {
+    this.#writeSync(() => {
       const filing = this.#meta.get(EXPIRY_FILING) === 1;
       for (const { space, group, member } of batch.sightings) {
         const keyLength = SIGHTING_KEY_BYTES[space];
@@ -558,11 +620,11 @@ class LmdbStore implements Store {
   }
 
   async putDoc(kind: DocKind, id: string, json: string): Promise<void> {
-    this.#docs.putSync(`${kind}\0${id}`, json);
+    this.#writeSync(() => this.#docs.putSync(`${kind}\0${id}`, json));
   }
 
   async deleteDoc(kind: DocKind, id: string): Promise<boolean> {
-    return this.#docs.removeSync(`${kind}\0${id}`);
+    return this.#writeSync(() => this.#docs.removeSync(`${kind}\0${id}`));
   }
 
   async listDocs(kind: DocKind): Promise<Array<[string, string]>> {
@@ -576,10 +638,10 @@ class LmdbStore implements Store {
   async takeCounters(scope: string, counters: readonly CounterSpec[], cost: number): Promise<CounterState> {
     if (this.#sharedCounters) {
       // Now and then, forget counters past their lifetime (failed-login counters of many addresses).
-      if (++this.#sharedTakes % 10_000 === 0) void this.#dropExpiredCounters();
+      if (++this.#sharedTakes % 10_000 === 0) bestEffort(this.#dropExpiredCounters());
       // Read, check and add in one write transaction: atomic across processes (lmdb-js batches the
       // transactions of concurrent requests into one commit).
-      return this.#root.transaction(() => this.#takeCountersFrom(scope, counters, cost, true));
+      return this.#writeAsync(() => this.#takeCountersFrom(scope, counters, cost, true));
     }
     return this.#takeCountersFrom(scope, counters, cost, false);
   }
@@ -614,8 +676,9 @@ class LmdbStore implements Store {
           return;
         }
         this.#counterCache.set(key, value);
-        // Written behind (lmdb batches async puts): a crash loses at most the last moments' counts.
-        void this.#counters.put(key, value);
+        // Written behind (lmdb batches async puts): a crash loses at most the last moments' counts, a
+        // failed write (disk full) no more than that; the count in memory stays the authority.
+        bestEffort(this.#counters.put(key, value));
       });
     }
     if (this.#counterCache.size > 100_000) this.#sweepCounters(now);
@@ -624,7 +687,7 @@ class LmdbStore implements Store {
 
   async #dropExpiredCounters(): Promise<void> {
     const now = Date.now();
-    await this.#root.transaction(() => {
+    await this.#writeAsync(() => {
       for (const { key, value } of this.#counters.getRange()) {
         if (value.resetAt <= now) this.#counters.removeSync(key);
       }
@@ -635,7 +698,7 @@ class LmdbStore implements Store {
     for (const [key, value] of this.#counterCache) {
       if (value.resetAt <= now) {
         this.#counterCache.delete(key);
-        void this.#counters.remove(key);
+        bestEffort(this.#counters.remove(key));
       }
     }
   }
@@ -643,7 +706,7 @@ class LmdbStore implements Store {
   async appendAudit(entries: readonly StoredAuditEntry[], retention: AuditRetention): Promise<void> {
     if (entries.length === 0) return;
     const cutoff = auditKey(Date.now() - retention.maxAgeMs, "0000000000000000");
-    await this.#root.transaction(() => {
+    await this.#writeAsync(() => {
       for (const entry of entries) {
         const key = auditKey(entry.timeMs, entry.id);
         void this.#audit.put(key, Buffer.from(`${entry.user}\0${entry.json}`, "utf8"));
@@ -725,7 +788,7 @@ class LmdbStore implements Store {
     let deleted = 0;
     let visited = 0;
     let last: Buffer | undefined;
-    this.#root.transactionSync(() => {
+    this.#writeSync(() => {
       const keys = [...this.#expiry.getKeys({ start, end: nextPrefix(bucket), limit })].map((k) =>
         Buffer.from(k as Buffer),
       );
@@ -784,5 +847,5 @@ export async function openLmdbStore(dir: string, options: { sharedCounters?: boo
   // noSubdir false: lmdb-js would otherwise take a directory name with a dot (`data.d`) for a file.
   const settings = { path: dir, noSubdir: false, maxDbs: 16, noMemInit: true, noReadAhead: true };
   const root = open(settings);
-  return new LmdbStore(root, options.sharedCounters ?? false);
+  return new LmdbStore(root, dir, options.sharedCounters ?? false);
 }

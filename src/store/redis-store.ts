@@ -74,6 +74,8 @@ import type {
 
 /** Bounds of one script call: the time one call holds Redis (and, on Kvrocks, its lock). */
 const KEYS_PER_CALL = 128;
+/** How long after a failed write every merged record is indexed again (see RedisStore.write). */
+export const REINDEX_AFTER_FAILURE_MS = 15 * 60_000;
 const MEMBERS_PER_CALL = 512;
 const CREATED = 1;
 const COLLISION = 2;
@@ -430,6 +432,8 @@ class RedisStore implements Store {
   readonly #slotOf: ((key: string) => number | string) | undefined;
   /** Whether writes file expiry entries: read when the store opens, set by enableExpiryFiling. */
   #filing: boolean;
+  /** Until when (epoch ms) writes index every merged record, not only created ones: see write(). */
+  #indexEverythingUntil = 0;
 
   constructor(redis: Client, keys: RedisKeys, filing: boolean) {
     this.#filing = filing;
@@ -442,6 +446,12 @@ class RedisStore implements Store {
     this.#redis = redis as ScriptedClient;
     this.#keys = keys;
     this.#slotOf = redis instanceof Cluster ? callSlotOf : undefined;
+    // A lost connection may have cut a write between its two round trips (see write()).
+    const outage = () => {
+      this.#indexEverythingUntil = Date.now() + REINDEX_AFTER_FAILURE_MS;
+    };
+    redis.on("close", outage);
+    if (redis instanceof Cluster) redis.on("node error", outage);
   }
 
   /** Commands for one round trip (see Batch). */
@@ -480,7 +490,24 @@ class RedisStore implements Store {
     });
   }
 
+  /**
+   * A write is two round trips (merges, then the index entries of the records they created), so a
+   * store failure between them leaves records that exist but are missing from the address and rdata
+   * indexes; the sensor's retry then finds them existing and would not index them. After a failed
+   * write or a lost connection, this store therefore indexes every record it merges, created or not
+   * (index adds are idempotent), for REINDEX_AFTER_FAILURE_MS: the retries that follow an outage
+   * repair what it cut.
+   */
   async write(batch: WriteBatch): Promise<WriteResult> {
+    try {
+      return await this.#write(batch, Date.now() < this.#indexEverythingUntil);
+    } catch (error) {
+      this.#indexEverythingUntil = Date.now() + REINDEX_AFTER_FAILURE_MS;
+      throw error;
+    }
+  }
+
+  async #write(batch: WriteBatch, indexEverything: boolean): Promise<WriteResult> {
     const merges = this.#batch();
     const recordCalls = this.#packCalls(
       groupBy(batch.records, (r) => this.#keys.owner(r.rrname)),
@@ -514,7 +541,7 @@ class RedisStore implements Store {
     const results = await execPipeline(merges);
 
     const result: WriteResult = { created: 0, collisions: 0 };
-    const created: EncodedRecord[] = [];
+    const toIndex: EncodedRecord[] = [];
     const names = new NameIndexWrites(this.#keys);
     const filings = new ExpiryFilings(this.#keys);
     recordCalls.forEach((call, i) => {
@@ -531,20 +558,20 @@ class RedisStore implements Store {
             timeLastOf(record.member.subarray(SORT_KEY_BYTES)),
           );
         }
-        if (status !== CREATED) return;
-        result.created++;
+        if (status === CREATED) result.created++;
+        else if (!indexEverything) return;
         names.addName("owners", record.rrname);
         if (record.index?.kind === "name") names.addName("targets", record.index.name);
         else if (record.index?.kind === "ip") names.addAddress(record.index.bytes);
-        if (record.index) created.push(record);
+        if (record.index) toIndex.push(record);
       });
     });
-    if (result.created > 0 || !filings.empty) {
+    if (result.created > 0 || (indexEverything && batch.records.length > 0) || !filings.empty) {
       const indexing = this.#batch();
       if (!filings.empty) filings.queue(indexing);
       names.queue(indexing);
       const indexCalls = this.#packCalls(
-        groupBy(created, (r) => this.#keys.index(r.index as IndexRef)),
+        groupBy(toIndex, (r) => this.#keys.index(r.index as IndexRef)),
         (r) => Buffer.concat([r.member.subarray(0, SORT_KEY_BYTES), Buffer.from(r.rrname, "utf8")]),
       );
       for (const call of indexCalls)
@@ -1011,7 +1038,10 @@ class RedisStore implements Store {
   }
 
   async close(): Promise<void> {
-    await this.#redis.quit();
+    // Not connected (Redis down): nothing to quit politely, and commands are refused then; stop the
+    // reconnection attempts instead.
+    if (this.#redis.status === "ready") await this.#redis.quit();
+    else this.#redis.disconnect();
   }
 }
 
@@ -1033,7 +1063,15 @@ export async function openRedisStore(url: string, keyPrefix: string): Promise<St
     // Kvrocks without RESP3 answers HELLO 3 as RESP2; pin RESP2 so both behave the same.
     protocol: 2,
     lazyConnect: true,
+    // While the connection is down (Redis restarting, unreachable), commands fail at once instead of
+    // waiting in ioredis's offline queue for reconnection attempts: a request is answered 503 at once
+    // rather than seconds later, while ioredis keeps reconnecting in the background. Commands already
+    // sent when the connection drops still get a bounded retry (maxRetriesPerRequest).
+    enableOfflineQueue: false,
     maxRetriesPerRequest: 2,
+    // Reconnect quickly at first, then every second or so (ioredis's default backs off to 5 s): once
+    // Redis is back, requests are served again within about a second.
+    retryStrategy: (times) => Math.min(50 * 2 ** (times - 1), 1_000) + Math.floor(Math.random() * 100),
   };
   const redis = new Redis(url, options);
   // ioredis reconnects by itself; without a listener every failed attempt would print a stack trace.

@@ -97,6 +97,17 @@ const RESPONSES: Record<string, JsonObject> = {
       },
     },
   ),
+  StoreUnavailable: errorResponse(
+    "The store (Redis, Kvrocks) cannot be reached right now; the server reconnects by itself.",
+    [],
+    {
+      store_unavailable: {
+        code: "store_unavailable",
+        message: "the store cannot be reached; try again shortly",
+        requestId,
+      },
+    },
+  ),
 };
 
 const SECURITY_SCHEMES: Record<string, JsonObject> = {
@@ -222,6 +233,7 @@ function operationObject(spec: OperationSpec, sharedParameters: Record<string, J
     responses[401] = { $ref: "#/components/responses/Unauthorized" };
     responses[403] = { $ref: "#/components/responses/Forbidden" };
     responses[429] = { $ref: "#/components/responses/TooManyRequests" };
+    responses[503] ??= { $ref: "#/components/responses/StoreUnavailable" };
     const notes = [
       `**Roles:** ${roles.join(", ")}.`,
       metered ? "Counted against the daily quota and the burst limit." : "",

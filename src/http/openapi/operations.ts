@@ -773,6 +773,12 @@ const ingestResponses = {
     description: "a Content-Encoding other than gzip or identity",
     content: { [JSON_TYPE]: json(SCHEMAS.Error) },
   },
+  507: {
+    description:
+      "`store_full`: the store has no room left (disk full, Redis maxmemory); the batches committed " +
+      "before it stay, the rest of the body was not written",
+    content: { [JSON_TYPE]: json(SCHEMAS.Error) },
+  },
 } satisfies Record<string, ResponseSpec>;
 
 const ingestOperations: OperationSpec[] = [

@@ -10,7 +10,7 @@
  */
 import { Hono } from "hono";
 import type { Store } from "../../store/types.js";
-import { ApiError } from "../errors.js";
+import { storeUnavailable } from "../errors.js";
 import { answerJson, type RequestEnv } from "../request-env.js";
 
 export interface HealthDependencies {
@@ -46,7 +46,7 @@ export function healthRoutes(deps: HealthDependencies) {
       await within(deps.store.ping(), timeoutMs);
     } catch (error) {
       deps.log(`readiness: the store did not answer a ping: ${(error as Error).message}`);
-      throw new ApiError(503, "store_unavailable", "the store cannot be reached", NO_STORE);
+      throw storeUnavailable(NO_STORE);
     }
     return answerJson(c, { status: "ok" }, 200, NO_STORE);
   });
