@@ -55,7 +55,7 @@ export interface D4SendFigures {
 }
 
 /** Writes, waiting for the socket to drain when its buffer is full; rejects if it closes meanwhile. */
-async function write(socket: TLSSocket, bytes: Buffer): Promise<void> {
+export async function write(socket: TLSSocket, bytes: Buffer): Promise<void> {
   if (socket.write(bytes)) return;
   await new Promise<void>((resolve, reject) => {
     const settle = (error?: Error) => {

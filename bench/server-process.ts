@@ -42,7 +42,8 @@ export async function createCredentials(root: string, storeArgs: readonly string
   return `Basic ${Buffer.from(`bench:${token}`).toString("base64")}`;
 }
 
-async function memoryOf(pid: number): Promise<Memory> {
+/** Reads the memory figures of a running process (Linux only). */
+export async function memoryOf(pid: number): Promise<Memory> {
   const status = await readFile(`/proc/${pid}/status`, "utf8");
   const kb = (field: string) => {
     const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status);
@@ -53,7 +54,11 @@ async function memoryOf(pid: number): Promise<Memory> {
 }
 
 /** Resolves with the port once the server logs that it listens; rejects if it exits first or is slow. */
-async function listeningPort(child: ChildProcess, output: () => string, timeoutMs: number): Promise<number> {
+export async function listeningPort(
+  child: ChildProcess,
+  output: () => string,
+  timeoutMs: number,
+): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const match = /listening on http:\/\/[^\s]*:(\d+) /.exec(output());
