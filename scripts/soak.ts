@@ -122,7 +122,7 @@ function startLoad(
   };
   const loads: Promise<void>[] = [];
   if (rates.httpLinesPerSecond > 0) {
-    const lines = new SyntheticDns(seed, "http", runId);
+    const lines = new SyntheticDns(seed, "http", runId, options.distinct);
     loads.push(
       postPassiveDns(
         sensor,
@@ -145,7 +145,7 @@ function startLoad(
       linesPerSecond: rates.d4LinesPerSecond,
       sessionSeconds: rates.d4SessionSeconds,
     };
-    loads.push(streamD4(d4, new SyntheticDns(seed + 2, "d4", runId), tally, running));
+    loads.push(streamD4(d4, new SyntheticDns(seed + 2, "d4", runId, options.distinct), tally, running));
   }
   const credentials = {
     basic: basic(accounts.analyst.user, accounts.analyst.token),

@@ -63,6 +63,16 @@ const RRTYPES: ReadonlyArray<readonly [string, number]> = [
   ["NS", 5],
 ];
 
+/** The type of name number n, by RRTYPES' weights (a fixed hash of n). */
+function typeOf(n: number): string {
+  let point = (Math.imul(n, 2_654_435_761) >>> 0) % 100;
+  for (const [type, weight] of RRTYPES) {
+    if (point < weight) return type;
+    point -= weight;
+  }
+  return "A";
+}
+
 /** A batch of synthetic lines, and the (name, address) pairs of some of its A records. */
 export interface SyntheticBatch {
   lines: number;
@@ -74,6 +84,8 @@ export interface SyntheticBatch {
  * Passivedns lines in the sensor's default layout (`ts||client||server||IN||name.||type||rdata||ttl||count`,
  * as in shared/samples/passivedns.txt): each new line's name is new (`h<n>.z<n % 997>.<label>.<run>.soak`),
  * so the store grows by about one record per line; one line in five repeats a recent record, a merge.
+ * With `distinct`, names cycle over that many (each with at most one record per type), and the store
+ * levels off once all have been written.
  * A records point into 198.18.0.0/15 (benchmarking addresses), so each address collects a few names.
  */
 export class SyntheticDns {
@@ -81,10 +93,13 @@ export class SyntheticDns {
   readonly #zone: string;
   #count = 0;
   readonly #recent: string[] = [];
+  readonly #distinct: number;
 
-  constructor(seed: number, label: string, runId: string) {
+  /** `distinct`: after that many names, the same names again (their records merge); default unbounded. */
+  constructor(seed: number, label: string, runId: string, distinct = Number.POSITIVE_INFINITY) {
     this.#draw = new Draw(seed);
     this.#zone = `${label}.${runId}.soak`;
+    this.#distinct = distinct;
   }
 
   #address(n: number): string {
@@ -100,7 +115,7 @@ export class SyntheticDns {
         : type === "AAAA"
           ? `2001:db8:${(n >>> 16).toString(16)}:${(n & 0xffff).toString(16)}::1`
           : type === "CNAME"
-            ? `h${this.#draw.int(Math.max(1, n))}.z1.${this.#zone}.`
+            ? `h${Number.isFinite(this.#distinct) ? n >> 1 : this.#draw.int(Math.max(1, n))}.z1.${this.#zone}.`
             : type === "MX" || type === "NS"
               ? `${type.toLowerCase()}${n % 7}.${this.#zone}.`
               : `"soak ${n}"`;
@@ -118,8 +133,9 @@ export class SyntheticDns {
       let record: string;
       if (this.#recent.length > 0 && this.#draw.float() < 0.2) record = this.#draw.pick(this.#recent);
       else {
-        const n = this.#count++;
-        const type = this.#draw.weighted(RRTYPES);
+        const n = this.#count++ % this.#distinct;
+        // With a bounded set of names, each name keeps its one type, so repeats merge.
+        const type = Number.isFinite(this.#distinct) ? typeOf(n) : this.#draw.weighted(RRTYPES);
         record = this.#record(n, type);
         if (this.#recent.length < 1_000) this.#recent.push(record);
         else this.#recent[this.#draw.int(1_000)] = record;

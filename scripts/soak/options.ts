@@ -30,6 +30,9 @@ Start a server (or attach to one), run a mixed load for N minutes, print a row p
   --samples <dir>           sample files ingested first (default ../shared/samples)
   --out <file>              rows and summary as JSON (default <tmpdir>/pdns-pssl-soak-<run id>.json)
   --seed <n>                seed of the synthetic data (default 1)
+  --distinct <n>            at most n distinct synthetic names per stream (HTTP, D4), then the same
+                            names again (merges): the store stops growing, as with a real sensor's
+                            repeats (default: every line a new name, the store grows all along)
 `;
 
 export type ServerMode = "build" | "dist" | "source";
@@ -69,6 +72,8 @@ export interface SoakOptions {
   samplesDir: string;
   out: string;
   seed: number;
+  /** Distinct synthetic names per stream, or undefined for ever new ones. */
+  distinct: number | undefined;
 }
 
 export class UsageError extends Error {}
@@ -125,6 +130,7 @@ export function parseSoakOptions(args: readonly string[], root: string, runId: s
         samples: text,
         out: text,
         seed: text,
+        distinct: text,
         keep: { type: "boolean" },
         help: { type: "boolean" },
       },
@@ -185,5 +191,6 @@ export function parseSoakOptions(args: readonly string[], root: string, runId: s
     samplesDir: str("samples") ?? join(root, "..", "shared", "samples"),
     out: str("out") ?? join(tmpdir(), `pdns-pssl-soak-${runId}.json`),
     seed: Math.round(num("seed", 1)),
+    distinct: str("distinct") === undefined ? undefined : Math.round(num("distinct", 1)),
   };
 }
