@@ -24,6 +24,7 @@ import { pivot } from "../lib/router.js";
 import { empty, failure, loading } from "../lib/states.js";
 import { endpoint } from "./address-page.js";
 import { distinguishedName } from "./certificate-list.js";
+import { dataTable } from "./data-table.js";
 import { spanTitle, timeline } from "./timeline.js";
 import type { ViewContext } from "./view.js";
 
@@ -209,41 +210,22 @@ function sightingsSection(context: ViewContext, value: string): HTMLElement {
           "One bar per address and port, from first to last session seen.",
           signal,
         ),
-        h(
-          "div",
-          { class: "table-wrap" },
-          h(
-            "table",
-            { class: "sightings" },
-            h("caption", { class: "visually-hidden" }, "Where the certificate was seen"),
-            h(
-              "thead",
-              null,
-              h(
-                "tr",
-                null,
-                h("th", { scope: "col" }, "Address:port"),
-                h("th", { scope: "col" }, "First seen (UTC)"),
-                h("th", { scope: "col" }, "Last seen (UTC)"),
-                h("th", { scope: "col", class: "num" }, "Sessions"),
-              ),
-            ),
-            h(
-              "tbody",
-              null,
-              sightings.map((s) =>
-                h(
-                  "tr",
-                  null,
-                  h("td", { class: "value" }, endpoint(s.ip, s.port)),
-                  h("td", { class: "time" }, isoTime(s.first_seen)),
-                  h("td", { class: "time" }, isoTime(s.last_seen)),
-                  h("td", { class: "num" }, formatCount(s.count)),
-                ),
-              ),
-            ),
-          ),
-        ),
+        dataTable({
+          caption: "Where the certificate was seen",
+          className: "sightings",
+          columns: [
+            "Address:port",
+            "First seen (UTC)",
+            "Last seen (UTC)",
+            { label: "Sessions", numeric: true },
+          ],
+          rows: sightings.map((s) => [
+            ["value", endpoint(s.ip, s.port)],
+            ["time", isoTime(s.first_seen)],
+            ["time", isoTime(s.last_seen)],
+            ["num", formatCount(s.count)],
+          ]),
+        }),
       );
     } catch (error) {
       if (!signal.aborted)

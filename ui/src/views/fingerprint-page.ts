@@ -10,58 +10,39 @@ import { pivot } from "../lib/router.js";
 import { empty, failure, loading } from "../lib/states.js";
 import { endpoint } from "./address-page.js";
 import { certificateList } from "./certificate-list.js";
+import { dataTable } from "./data-table.js";
 import type { ViewContext } from "./view.js";
 
 const NAMES = { ja3: "JA3 (TLS client)", ja3s: "JA3S (TLS server)" } as const;
 
 function serversTable(sightings: FingerprintSighting[]): HTMLElement {
-  return h(
-    "div",
-    { class: "table-wrap" },
-    h(
-      "table",
-      { class: "sightings" },
-      h("caption", { class: "visually-hidden" }, "Servers seen with this fingerprint"),
-      h(
-        "thead",
-        null,
-        h(
-          "tr",
-          null,
-          h("th", { scope: "col" }, "Server"),
-          h("th", { scope: "col" }, "Certificate"),
-          h("th", { scope: "col" }, "First seen (UTC)"),
-          h("th", { scope: "col" }, "Last seen (UTC)"),
-          h("th", { scope: "col", class: "num" }, "Sessions"),
-        ),
-      ),
-      h(
-        "tbody",
-        null,
-        sightings.map((s) =>
-          h(
-            "tr",
-            null,
-            h("td", { class: "value" }, endpoint(s.ip, s.port)),
-            h(
-              "td",
-              { class: "value" },
-              s.certificate
-                ? pivot(s.certificate, h("span", { class: "fingerprint" }, `${s.certificate.slice(0, 12)}…`))
-                : h(
-                    "span",
-                    { class: "muted", title: "Resumed or TLS 1.3 sessions do not show the certificate" },
-                    "none seen",
-                  ),
+  return dataTable({
+    caption: "Servers seen with this fingerprint",
+    className: "sightings",
+    columns: [
+      "Server",
+      "Certificate",
+      "First seen (UTC)",
+      "Last seen (UTC)",
+      { label: "Sessions", numeric: true },
+    ],
+    rows: sightings.map((s) => [
+      ["value", endpoint(s.ip, s.port)],
+      [
+        "value",
+        s.certificate
+          ? pivot(s.certificate, h("span", { class: "fingerprint" }, `${s.certificate.slice(0, 12)}…`))
+          : h(
+              "span",
+              { class: "muted", title: "Resumed or TLS 1.3 sessions do not show the certificate" },
+              "none seen",
             ),
-            h("td", { class: "time" }, isoTime(s.first_seen)),
-            h("td", { class: "time" }, isoTime(s.last_seen)),
-            h("td", { class: "num" }, formatCount(s.count)),
-          ),
-        ),
-      ),
-    ),
-  );
+      ],
+      ["time", isoTime(s.first_seen)],
+      ["time", isoTime(s.last_seen)],
+      ["num", formatCount(s.count)],
+    ]),
+  });
 }
 
 /** The certificates of the sightings, once each, with where they were served and how often. */
