@@ -1,6 +1,6 @@
 /** What a page shows while it waits, when there is nothing, and when something failed: each says what to do. */
 import { ApiFailure } from "./api.js";
-import { type Child, h } from "./dom.js";
+import { type Child, h, show } from "./dom.js";
 
 /** A spinner with words, for anything slower than a moment. */
 export function loading(what = "Loading…"): HTMLElement {
@@ -44,4 +44,28 @@ export function failure(error: unknown, retry?: () => void): HTMLElement {
     h("p", { class: "hint" }, hint),
     retry ? h("button", { type: "button", onclick: () => retry() }, "Try again") : null,
   );
+}
+
+/**
+ * Fills `body` from `load`: a loading line saying `what`, then what `load` makes, or the error with a
+ * "Try again" that runs it again (`explain` may turn an expected error into its own state). Nothing is
+ * shown once the page is left (`signal` aborted).
+ */
+export function loadInto(
+  body: HTMLElement,
+  signal: AbortSignal,
+  what: string,
+  load: () => Promise<Child>,
+  explain?: (error: unknown) => Child | undefined,
+): void {
+  const run = async () => {
+    show(body, loading(what));
+    try {
+      const content = await load();
+      if (!signal.aborted) show(body, content);
+    } catch (error) {
+      if (!signal.aborted) show(body, explain?.(error) ?? failure(error, () => void run()));
+    }
+  };
+  void run();
 }

@@ -4,11 +4,11 @@
  * validity, the ports (and, for a block, the addresses) it was served on, first and last seen and the
  * number of sessions. Subjects come from cfetch, a few certificates at a time.
  */
-import { type Child, h, show } from "../lib/dom.js";
+import { type Child, h } from "../lib/dom.js";
 import { formatCount, isoTime, plural } from "../lib/format.js";
 import { type AddressSighting, addressSightings } from "../lib/pssl.js";
 import { pivot } from "../lib/router.js";
-import { empty, failure, loading } from "../lib/states.js";
+import { empty, loadInto } from "../lib/states.js";
 import { certificateList } from "./certificate-list.js";
 import type { ViewContext } from "./view.js";
 
@@ -69,76 +69,60 @@ export function endpoint(ip: string, port: number): Child {
 /** The "certificates seen here" section of an address or block page. */
 export function certificatesSeenAt(context: ViewContext, value: string, block: boolean): HTMLElement {
   const { signal } = context;
-  const body = h("div", null, loading("Looking for certificates seen here…"));
+  const body = h("div");
   const section = h(
     "section",
     { class: "pssl-section", "aria-labelledby": "certs-title" },
     h("h2", { id: "certs-title" }, block ? "Certificates seen in this block" : "Certificates seen here"),
     body,
   );
-  const load = async () => {
-    show(body, loading("Looking for certificates seen here…"));
-    try {
-      const entries = byCertificate(await addressSightings(value, signal));
-      if (signal.aborted) return;
-      if (entries.length === 0) {
-        show(
-          body,
-          empty(
-            `No TLS server certificate was seen ${block ? "in" : "at"} ${value}.`,
-            "Passive SSL knows the servers that TLS sensors (D4 TLS fingerprinting, Suricata) saw on monitored links: a server elsewhere does not show up.",
-          ),
-        );
-        return;
-      }
-      const extra = block
-        ? [
-            { label: "Seen at" },
-            { label: "First seen (UTC)" },
-            { label: "Last seen (UTC)" },
-            { label: "Sessions", numeric: true },
-          ]
-        : [
-            { label: "Ports" },
-            { label: "First seen (UTC)" },
-            { label: "Last seen (UTC)" },
-            { label: "Sessions", numeric: true },
-          ];
-      show(
-        body,
-        h("p", { class: "hint" }, `${plural(entries.length, "certificate")}, most recently seen first.`),
-        certificateList(
-          entries.map((entry) => ({
-            sha1: entry.sha1,
-            cells: [
-              block
-                ? h(
-                    "span",
-                    { class: "endpoints" },
-                    [...entry.places].map((place) => {
-                      const [ip = "", port = "0"] = place.split(" ");
-                      return endpoint(ip, Number(port));
-                    }),
-                  )
-                : [...entry.ports].sort((a, b) => a - b).join(", "),
-              h("span", { class: "nowrap" }, isoTime(entry.first)),
-              h("span", { class: "nowrap" }, isoTime(entry.last)),
-              formatCount(entry.count),
-            ],
-          })),
-          extra,
-          signal,
-          block ? "Certificates seen in this block" : "Certificates seen at this address",
-        ),
+  loadInto(body, signal, "Looking for certificates seen here…", async () => {
+    const entries = byCertificate(await addressSightings(value, signal));
+    if (entries.length === 0) {
+      return empty(
+        `No TLS server certificate was seen ${block ? "in" : "at"} ${value}.`,
+        "Passive SSL knows the servers that TLS sensors (D4 TLS fingerprinting, Suricata) saw on monitored links: a server elsewhere does not show up.",
       );
-    } catch (error) {
-      if (!signal.aborted)
-        show(
-          body,
-          failure(error, () => void load()),
-        );
     }
-  };
-  void load();
+    const extra = block
+      ? [
+          { label: "Seen at" },
+          { label: "First seen (UTC)" },
+          { label: "Last seen (UTC)" },
+          { label: "Sessions", numeric: true },
+        ]
+      : [
+          { label: "Ports" },
+          { label: "First seen (UTC)" },
+          { label: "Last seen (UTC)" },
+          { label: "Sessions", numeric: true },
+        ];
+    return [
+      h("p", { class: "hint" }, `${plural(entries.length, "certificate")}, most recently seen first.`),
+      certificateList(
+        entries.map((entry) => ({
+          sha1: entry.sha1,
+          cells: [
+            block
+              ? h(
+                  "span",
+                  { class: "endpoints" },
+                  [...entry.places].map((place) => {
+                    const [ip = "", port = "0"] = place.split(" ");
+                    return endpoint(ip, Number(port));
+                  }),
+                )
+              : [...entry.ports].sort((a, b) => a - b).join(", "),
+            h("span", { class: "nowrap" }, isoTime(entry.first)),
+            h("span", { class: "nowrap" }, isoTime(entry.last)),
+            formatCount(entry.count),
+          ],
+        })),
+        extra,
+        signal,
+        block ? "Certificates seen in this block" : "Certificates seen at this address",
+      ),
+    ];
+  });
   return section;
 }

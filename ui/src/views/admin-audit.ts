@@ -9,8 +9,9 @@ import { count, isoToLocalInput, localInputToIso, localTime, seconds } from "../
 import { h, show } from "../lib/dom.js";
 import { href, link, navigate, pivot } from "../lib/router.js";
 import { empty, failure, loading } from "../lib/states.js";
-import { busy, dataTable, failureText, field, pageHeading } from "./admin-parts.js";
+import { busy, failureText, field, pageHeading } from "./admin-parts.js";
 import { userHref } from "./admin-users.js";
+import { dataTable } from "./data-table.js";
 import type { ViewContext } from "./view.js";
 
 const PAGE = 100;
@@ -109,11 +110,20 @@ export async function renderAudit({ root, route, signal }: ViewContext): Promise
     .then((list) => users.replaceChildren(...list.map((u) => h("option", { value: u.name }))))
     .catch(() => undefined);
 
-  const table = dataTable(
-    "audit-table",
-    ["Time", "User", "Request", "Value", "Status", "Results", "Token", "Client", "Request ID"],
-    ["Results"],
-  );
+  const table = dataTable({
+    className: "admin-table stack audit-table",
+    columns: [
+      "Time",
+      "User",
+      "Request",
+      "Value",
+      "Status",
+      { label: "Results", numeric: true },
+      "Token",
+      "Client",
+      "Request ID",
+    ],
+  });
   const more = h("button", { type: "button", class: "secondary" }, "Older entries");
   const pager = h("div", { class: "pager" });
   let shown = 0;

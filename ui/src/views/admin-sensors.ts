@@ -29,7 +29,6 @@ import {
   badge,
   busy,
   confirmFirst,
-  dataTable,
   download,
   failureText,
   field,
@@ -39,6 +38,7 @@ import {
   secretBox,
   timeCell,
 } from "./admin-parts.js";
+import { dataTable } from "./data-table.js";
 import type { ViewContext } from "./view.js";
 
 const TYPES = Object.keys(SENSOR_TYPE_LABELS) as SensorType[];
@@ -270,7 +270,12 @@ interface SensorActions {
 }
 
 function table(className: string, headings: string[], rows: HTMLElement[]): HTMLElement {
-  const made = dataTable(className, headings, ["Records", "Rejects", "Data"]);
+  const made = dataTable({
+    className: `admin-table stack ${className}`,
+    columns: headings.map((label) =>
+      ["Records", "Rejects", "Data"].includes(label) ? { label, numeric: true as const } : label,
+    ),
+  });
   made.add(rows);
   return made.element;
 }

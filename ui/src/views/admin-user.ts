@@ -23,7 +23,6 @@ import {
   badge,
   busy,
   confirmFirst,
-  dataTable,
   failureText,
   field,
   type Notice,
@@ -32,6 +31,7 @@ import {
   secretBox,
   timeCell,
 } from "./admin-parts.js";
+import { dataTable } from "./data-table.js";
 import type { ViewContext } from "./view.js";
 
 const USERS = href("/admin/users");
@@ -168,7 +168,10 @@ export async function renderUser({ root, route, session, signal }: ViewContext):
       return;
     }
     const sorted = [...tokens].sort((a, b) => (a.created_at < b.created_at ? 1 : -1));
-    const table = dataTable("tokens-table", ["Label", "ID", "Created", "Expires", "Last used", "Actions"]);
+    const table = dataTable({
+      className: "admin-table stack tokens-table",
+      columns: ["Label", "ID", "Created", "Expires", "Last used", "Actions"],
+    });
     table.add(sorted.map((token) => tokenRow(user.name, token, said, revoked)));
     show(tokenList, table.element);
   }

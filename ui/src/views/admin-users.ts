@@ -24,7 +24,6 @@ import {
   badge,
   busy,
   confirmFirst,
-  dataTable,
   failureText,
   field,
   type Notice,
@@ -33,6 +32,7 @@ import {
   section,
   timeCell,
 } from "./admin-parts.js";
+import { dataTable } from "./data-table.js";
 import type { ViewContext } from "./view.js";
 
 export const userHref = (name: string) => href(`/admin/users/${encodeURIComponent(name)}`);
@@ -176,11 +176,19 @@ export async function renderUsers({ root, session, signal }: ViewContext): Promi
       if (focus?.name === user.name) queueMicrotask(() => row[focus.control]?.focus());
       return row.element;
     });
-    const table = dataTable(
-      "users-table",
-      ["User", "Role", "Status", "Tokens", "Last used", "Limits", "Created", "Actions"],
-      ["Tokens"],
-    );
+    const table = dataTable({
+      className: "admin-table stack users-table",
+      columns: [
+        "User",
+        "Role",
+        "Status",
+        { label: "Tokens", numeric: true },
+        "Last used",
+        "Limits",
+        "Created",
+        "Actions",
+      ],
+    });
     table.add(rows);
     show(
       list,

@@ -11,6 +11,7 @@ import { type Child, h, show } from "../lib/dom.js";
 import { certTimeToEpoch, commonName, decodeOpenSslEscapes } from "../lib/format.js";
 import { type CertificateSummary, certificateSummaries, SUMMARY_LIMIT } from "../lib/pssl.js";
 import { pivot } from "../lib/router.js";
+import { type Column, dataTable } from "./data-table.js";
 
 export interface CertificateRow {
   sha1: string;
@@ -130,29 +131,19 @@ export function certificateList(
       }
     });
   }
-  return h(
-    "div",
-    { class: "table-wrap" },
-    h(
-      "table",
-      { class: "certificates" },
-      h("caption", { class: "visually-hidden" }, caption),
-      h(
-        "thead",
-        null,
-        h(
-          "tr",
-          null,
-          h("th", { scope: "col" }, "Certificate (SHA-1)"),
-          h("th", { scope: "col" }, "Subject"),
-          h("th", { scope: "col" }, "Issuer"),
-          h("th", { scope: "col" }, "Validity"),
-          extra.map((column) =>
-            h("th", { scope: "col", class: column.numeric ? "num" : undefined }, column.label),
-          ),
-        ),
+  const table = dataTable({
+    className: "certificates",
+    caption,
+    columns: [
+      "Certificate (SHA-1)",
+      "Subject",
+      "Issuer",
+      "Validity",
+      ...extra.map(
+        (column): Column => (column.numeric ? { label: column.label, numeric: true } : column.label),
       ),
-      h("tbody", null, body),
-    ),
-  );
+    ],
+  });
+  table.add(body);
+  return table.element;
 }

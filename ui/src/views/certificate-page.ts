@@ -21,7 +21,7 @@ import {
 } from "../lib/format.js";
 import { type CertificateFetch, certificateSightings, fetchCertificate } from "../lib/pssl.js";
 import { pivot } from "../lib/router.js";
-import { empty, failure, loading } from "../lib/states.js";
+import { empty, loadInto } from "../lib/states.js";
 import { endpoint } from "./address-page.js";
 import { distinguishedName } from "./certificate-list.js";
 import { dataTable } from "./data-table.js";
@@ -168,74 +168,58 @@ function details(context: ViewContext, value: string, answer: CertificateFetch):
 
 function sightingsSection(context: ViewContext, value: string): HTMLElement {
   const { signal } = context;
-  const body = h("div", null, loading("Looking for where it was seen…"));
-  const load = async () => {
-    show(body, loading("Looking for where it was seen…"));
-    try {
-      const answer = await certificateSightings(value, signal);
-      if (signal.aborted) return;
-      const sightings = answer.sightings.slice().sort((a, b) => b.last_seen - a.last_seen);
-      if (sightings.length === 0) {
-        show(
-          body,
-          empty(
-            "No TLS sensor saw this certificate served.",
-            "It may be known from a certificate list only; search its names to see where they point.",
-          ),
-        );
-        return;
-      }
-      const total = sightings.reduce((sum, s) => sum + s.count, 0);
-      show(
-        body,
-        h(
-          "p",
-          { class: "hint" },
-          `Served at ${plural(sightings.length, "address and port", "addresses and ports")}, ${plural(total, "session")} in all` +
-            (answer.truncated ? " (the list is capped by the server)." : "."),
-        ),
-        timeline(
-          [
-            {
-              title: "Served at",
-              rows: sightings.map((s) => ({
-                label: s.ip.includes(":") ? `[${s.ip}]:${s.port}` : `${s.ip}:${s.port}`,
-                pivot: s.ip,
-                first: s.first_seen,
-                last: s.last_seen,
-                title: spanTitle(`${s.ip} port ${s.port}`, s.first_seen, s.last_seen, s.count),
-              })),
-            },
-          ],
-          "One bar per address and port, from first to last session seen.",
-          signal,
-        ),
-        dataTable({
-          caption: "Where the certificate was seen",
-          className: "sightings",
-          columns: [
-            "Address:port",
-            "First seen (UTC)",
-            "Last seen (UTC)",
-            { label: "Sessions", numeric: true },
-          ],
-          rows: sightings.map((s) => [
-            ["value", endpoint(s.ip, s.port)],
-            ["time", isoTime(s.first_seen)],
-            ["time", isoTime(s.last_seen)],
-            ["num", formatCount(s.count)],
-          ]),
-        }),
+  const body = h("div");
+  loadInto(body, signal, "Looking for where it was seen…", async () => {
+    const answer = await certificateSightings(value, signal);
+    const sightings = answer.sightings.slice().sort((a, b) => b.last_seen - a.last_seen);
+    if (sightings.length === 0) {
+      return empty(
+        "No TLS sensor saw this certificate served.",
+        "It may be known from a certificate list only; search its names to see where they point.",
       );
-    } catch (error) {
-      if (!signal.aborted)
-        show(
-          body,
-          failure(error, () => void load()),
-        );
     }
-  };
-  void load();
+    const total = sightings.reduce((sum, s) => sum + s.count, 0);
+    return [
+      h(
+        "p",
+        { class: "hint" },
+        `Served at ${plural(sightings.length, "address and port", "addresses and ports")}, ${plural(total, "session")} in all` +
+          (answer.truncated ? " (the list is capped by the server)." : "."),
+      ),
+      timeline(
+        [
+          {
+            title: "Served at",
+            rows: sightings.map((s) => ({
+              label: s.ip.includes(":") ? `[${s.ip}]:${s.port}` : `${s.ip}:${s.port}`,
+              pivot: s.ip,
+              first: s.first_seen,
+              last: s.last_seen,
+              title: spanTitle(`${s.ip} port ${s.port}`, s.first_seen, s.last_seen, s.count),
+            })),
+          },
+        ],
+        "One bar per address and port, from first to last session seen.",
+        signal,
+      ),
+      dataTable({
+        caption: "Where the certificate was seen",
+        className: "sightings",
+        columns: [
+          "Address:port",
+          "First seen (UTC)",
+          "Last seen (UTC)",
+          { label: "Sessions", numeric: true },
+        ],
+        rows: sightings.map((s) => [
+          ["value", endpoint(s.ip, s.port)],
+          ["time", isoTime(s.first_seen)],
+          ["time", isoTime(s.last_seen)],
+          ["num", formatCount(s.count)],
+        ]),
+      }).element,
+    ];
+  });
   return h(
     "section",
     { class: "pssl-section", "aria-labelledby": "seen-title" },
@@ -247,33 +231,24 @@ function sightingsSection(context: ViewContext, value: string): HTMLElement {
 /** The certificate page: `value` is a SHA-1 or SHA-256 (lowercase hex, no colons). */
 export function renderCertificate(context: ViewContext, value: string, heading: HTMLElement): void {
   const { root, signal } = context;
-  const body = h("div", null, loading("Loading the certificate…"));
+  const body = h("div");
   show(root, heading, body);
-  const load = async () => {
-    show(body, loading("Loading the certificate…"));
-    try {
+  loadInto(
+    body,
+    signal,
+    "Loading the certificate…",
+    async () => {
       const answer = await fetchCertificate(value, signal);
-      if (signal.aborted) return;
       const cn = commonName(answer.info.subject);
       if (cn) heading.querySelector("h1")?.replaceChildren(cn);
-      show(body, details(context, value, answer), sightingsSection(context, value));
-    } catch (error) {
-      if (signal.aborted) return;
-      if (error instanceof ApiFailure && error.status === 400 && /not existing/i.test(error.message)) {
-        show(
-          body,
-          empty(
+      return [details(context, value, answer), sightingsSection(context, value)];
+    },
+    (error) =>
+      error instanceof ApiFailure && error.status === 400 && /not existing/i.test(error.message)
+        ? empty(
             "No certificate with this fingerprint has been seen.",
             "Check the fingerprint: the SHA-1 or SHA-256 of the certificate's DER (colons are fine). Certificates are known once a TLS sensor saw them served.",
-          ),
-        );
-        return;
-      }
-      show(
-        body,
-        failure(error, () => void load()),
-      );
-    }
-  };
-  void load();
+          )
+        : undefined,
+  );
 }

@@ -1,4 +1,9 @@
-/** A read-only table in its scrolling box: a caption for screen readers, column heads, rows of cells. */
+/**
+ * The pages' read-only tables: a table in its scrolling frame, a caption for screen readers, column
+ * heads, rows added as they come. Each cell carries its column's name (`data-label`): in a table of class
+ * `admin-table stack`, a window under 640 px shows every row as a card of labelled lines instead of a
+ * table wider than the window.
+ */
 import { type Child, h } from "../lib/dom.js";
 
 /** A column head; numeric columns are right-aligned. */
@@ -7,19 +12,29 @@ export type Column = string | { label: string; numeric: true };
 /** A cell: its class (value, time, num...) and what it shows. */
 export type Cell = readonly [cssClass: string, content: Child];
 
+export interface DataTable {
+  element: HTMLElement;
+  /** Appends rows, labelling each cell with its column. */
+  add(rows: HTMLElement[]): void;
+}
+
+const labelOf = (column: Column) => (typeof column === "string" ? column : column.label);
+
 export function dataTable(options: {
-  caption: string;
   className: string;
   columns: readonly Column[];
-  rows: ReadonlyArray<readonly Cell[]>;
-}): HTMLElement {
-  return h(
+  caption?: string;
+  /** Rows to start with, as cells. */
+  rows?: ReadonlyArray<readonly Cell[]>;
+}): DataTable {
+  const body = h("tbody");
+  const element = h(
     "div",
     { class: "table-wrap" },
     h(
       "table",
       { class: options.className },
-      h("caption", { class: "visually-hidden" }, options.caption),
+      options.caption ? h("caption", { class: "visually-hidden" }, options.caption) : null,
       h(
         "thead",
         null,
@@ -27,23 +42,34 @@ export function dataTable(options: {
           "tr",
           null,
           options.columns.map((column) =>
-            typeof column === "string"
-              ? h("th", { scope: "col" }, column)
-              : h("th", { scope: "col", class: "num" }, column.label),
+            h("th", { scope: "col", class: typeof column === "string" ? undefined : "num" }, labelOf(column)),
           ),
         ),
       ),
-      h(
-        "tbody",
-        null,
-        options.rows.map((cells) =>
-          h(
-            "tr",
-            null,
-            cells.map(([cssClass, content]) => h("td", { class: cssClass }, content)),
-          ),
-        ),
-      ),
+      body,
     ),
+  );
+  const table: DataTable = {
+    element,
+    add(rows) {
+      for (const row of rows) {
+        Array.from(row.children).forEach((cell, i) => {
+          const column = options.columns[i];
+          if (column !== undefined) cell.setAttribute("data-label", labelOf(column));
+        });
+      }
+      body.append(...rows);
+    },
+  };
+  if (options.rows) table.add(options.rows.map(cellRow));
+  return table;
+}
+
+/** A row of cells. */
+export function cellRow(cells: readonly Cell[]): HTMLTableRowElement {
+  return h(
+    "tr",
+    null,
+    cells.map(([cssClass, content]) => h("td", { class: cssClass }, content)),
   );
 }

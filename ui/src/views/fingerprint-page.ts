@@ -42,7 +42,7 @@ function serversTable(sightings: FingerprintSighting[]): HTMLElement {
       ["time", isoTime(s.last_seen)],
       ["num", formatCount(s.count)],
     ]),
-  });
+  }).element;
 }
 
 /** The certificates of the sightings, once each, with where they were served and how often. */

@@ -3,17 +3,17 @@
  * (`/v2pssl/csearch`): a small table of pivots — the certificate, its subject and issuer, validity and
  * every name it carries.
  */
-import { h, show } from "../lib/dom.js";
+import { h } from "../lib/dom.js";
 import { plural } from "../lib/format.js";
 import { certificatesNaming } from "../lib/pssl.js";
 import { pivot } from "../lib/router.js";
-import { failure, loading } from "../lib/states.js";
+import { loadInto } from "../lib/states.js";
 import { certificateList } from "./certificate-list.js";
 import type { ViewContext } from "./view.js";
 
 export function certificatesNamingSection(context: ViewContext, value: string): HTMLElement {
   const { signal } = context;
-  const body = h("div", null, loading("Looking for certificates naming it…"));
+  const body = h("div");
   const under = value.startsWith("*.");
   const section = h(
     "section",
@@ -21,61 +21,45 @@ export function certificatesNamingSection(context: ViewContext, value: string): 
     h("h2", { id: "named-title" }, under ? "Certificates naming names under it" : "Certificates naming it"),
     body,
   );
-  const load = async () => {
-    show(body, loading("Looking for certificates naming it…"));
-    try {
-      const answer = await certificatesNaming(value, signal);
-      if (signal.aborted) return;
-      if (answer.certificates.length === 0) {
-        // A small line, not a box: most names have no certificate seen, and the records below matter more.
-        show(
-          body,
-          h(
-            "p",
-            { class: "hint none" },
-            `No certificate seen by the TLS sensors names ${value} (in its CN or SANs).`,
-          ),
-        );
-        return;
-      }
-      show(
-        body,
-        h(
-          "p",
-          { class: "hint" },
-          `${plural(answer.certificates.length, "certificate")} with ${under ? "a name under it" : "this name"} in the subject CN or the SANs` +
-            (answer.truncated ? " (the first ones only: the server caps the list)." : "."),
-        ),
-        certificateList(
-          answer.certificates.map((certificate) => ({
-            sha1: certificate.sha1,
-            summary: {
-              subject: certificate.subject,
-              issuer: certificate.issuer,
-              notBefore: certificate.not_before,
-              notAfter: certificate.not_after,
-            },
-            cells: [
-              h(
-                "span",
-                { class: "names" },
-                certificate.names.map((name) => pivot(name)),
-              ),
-            ],
-          })),
-          [{ label: "Names" }],
-          signal,
-          "Certificates naming it",
-        ),
+  loadInto(body, signal, "Looking for certificates naming it…", async () => {
+    const answer = await certificatesNaming(value, signal);
+    if (answer.certificates.length === 0) {
+      // A small line, not a box: most names have no certificate seen, and the records below matter more.
+      return h(
+        "p",
+        { class: "hint none" },
+        `No certificate seen by the TLS sensors names ${value} (in its CN or SANs).`,
       );
-    } catch (error) {
-      if (!signal.aborted)
-        show(
-          body,
-          failure(error, () => void load()),
-        );
     }
-  };
-  void load();
+    return [
+      h(
+        "p",
+        { class: "hint" },
+        `${plural(answer.certificates.length, "certificate")} with ${under ? "a name under it" : "this name"} in the subject CN or the SANs` +
+          (answer.truncated ? " (the first ones only: the server caps the list)." : "."),
+      ),
+      certificateList(
+        answer.certificates.map((certificate) => ({
+          sha1: certificate.sha1,
+          summary: {
+            subject: certificate.subject,
+            issuer: certificate.issuer,
+            notBefore: certificate.not_before,
+            notAfter: certificate.not_after,
+          },
+          cells: [
+            h(
+              "span",
+              { class: "names" },
+              certificate.names.map((name) => pivot(name)),
+            ),
+          ],
+        })),
+        [{ label: "Names" }],
+        signal,
+        "Certificates naming it",
+      ),
+    ];
+  });
   return section;
 }
