@@ -180,6 +180,32 @@ function parseJson(text: string): Record<string, unknown> | undefined {
   }
 }
 
+/** The body of a `507` answer: the store has no room left. */
+export const STORE_FULL = {
+  code: "store_full",
+  message: "the store has no space left; nothing more can be written",
+};
+
+/**
+ * POSTs `lines` passive DNS records a request, each under a name of its own (`<prefix><n>.<domain>`),
+ * until one is refused (at most 100): the names acknowledged, and the refused request.
+ */
+export async function ingestUntilRefused(
+  base: string,
+  authorization: string,
+  names: (n: number) => string,
+  lines: number,
+): Promise<{ acknowledged: string[]; refused: (IngestOutcome & { name: string }) | undefined }> {
+  const acknowledged: string[] = [];
+  for (let n = 0; n < 100; n++) {
+    const name = names(n);
+    const outcome = await postPassiveDns(base, authorization, passiveDnsLines(name, lines));
+    if (outcome.status !== 200) return { acknowledged, refused: { ...outcome, name } };
+    acknowledged.push(name);
+  }
+  return { acknowledged, refused: undefined };
+}
+
 /** A GET answered: status, JSON body when it is one (first line of NDJSON), and how long it took. */
 export interface Answer {
   path: string;

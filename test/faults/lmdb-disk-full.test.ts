@@ -29,11 +29,12 @@ import {
   addUsers,
   type Credentials,
   get,
-  type IngestOutcome,
+  ingestUntilRefused,
   passiveDnsLines,
   postPassiveDns,
   recordsOf,
   type ServeChild,
+  STORE_FULL,
   sleep,
   startServe,
 } from "./helpers.js";
@@ -74,10 +75,6 @@ if (problem !== undefined) {
 }
 
 const REQUEST_LINES = 5_000;
-const STORE_FULL = {
-  code: "store_full",
-  message: "the store has no space left; nothing more can be written",
-};
 
 describe.skipIf(problem !== undefined)("the embedded store's disk fills up", () => {
   let dir = "";
@@ -109,14 +106,12 @@ describe.skipIf(problem !== undefined)("the embedded store's disk fills up", () 
     ).toBe(200);
 
     // Ingest until the disk is full: 5,000 records a request, each under a name of its own.
-    const acknowledged: string[] = [];
-    let refused: (IngestOutcome & { name: string }) | undefined;
-    for (let n = 0; n < 100 && !refused; n++) {
-      const name = `f${n}.full.example`;
-      const outcome = await postPassiveDns(base, auth.sensor, passiveDnsLines(name, REQUEST_LINES));
-      if (outcome.status === 200) acknowledged.push(name);
-      else refused = { ...outcome, name };
-    }
+    const { acknowledged, refused } = await ingestUntilRefused(
+      base,
+      auth.sensor,
+      (n) => `f${n}.full.example`,
+      REQUEST_LINES,
+    );
     if (!refused) throw new Error("the disk never filled up");
     expect(refused.status, server.problems()).toBe(507);
     expect(refused.body).toEqual({ ...STORE_FULL, requestId: expect.any(String) });

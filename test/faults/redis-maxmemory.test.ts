@@ -17,11 +17,12 @@ import {
   addUsers,
   type Credentials,
   get,
-  type IngestOutcome,
+  ingestUntilRefused,
   passiveDnsLines,
   postPassiveDns,
   recordsOf,
   type ServeChild,
+  STORE_FULL,
   startServe,
 } from "./helpers.js";
 
@@ -52,21 +53,15 @@ describe.skipIf(!redisServerBinary)("Redis at its maxmemory under a running serv
 
   it("answers 507 store_full, keeps what it acknowledged, and ingests again once Redis has room", async () => {
     const { base } = server;
-    const acknowledged: string[] = [];
-    let refused: (IngestOutcome & { name: string }) | undefined;
-    for (let n = 0; n < 100 && !refused; n++) {
-      const name = `m${n}.maxmemory.example`;
-      const outcome = await postPassiveDns(base, auth.sensor, passiveDnsLines(name, REQUEST_LINES));
-      if (outcome.status === 200) acknowledged.push(name);
-      else refused = { ...outcome, name };
-    }
+    const { acknowledged, refused } = await ingestUntilRefused(
+      base,
+      auth.sensor,
+      (n) => `m${n}.maxmemory.example`,
+      REQUEST_LINES,
+    );
     if (!refused) throw new Error("Redis never reached its maxmemory");
     expect(refused.status, server.problems()).toBe(507);
-    expect(refused.body).toEqual({
-      code: "store_full",
-      message: "the store has no space left; nothing more can be written",
-      requestId: expect.any(String),
-    });
+    expect(refused.body).toEqual({ ...STORE_FULL, requestId: expect.any(String) });
     expect(acknowledged.length).toBeGreaterThan(0);
 
     // Reads go on (for a user whose queries write no quota counter), and nothing acknowledged is lost.
