@@ -64,33 +64,35 @@ describe("configuration of the HTTP timeouts", () => {
   });
 });
 
-describe.concurrent("headers and request deadlines (1 s headers, 1.5 s request)", () => {
-  let server: SecurityServer;
+/**
+ * A server with these timeouts for the enclosing suite (started before its tests, stopped after them),
+ * checking at the end that none of the cuts counted as an internal error.
+ */
+function serverForSuite(settings: Parameters<typeof startSecurityServer>[1]): { server: SecurityServer } {
+  const suite = {} as { server: SecurityServer };
   let errorsBefore = 0;
-
   beforeAll(async () => {
-    server = await startSecurityServer("lmdb", {
-      headersTimeout: "1",
-      requestTimeout: "1.5",
-      idleTimeout: "30",
-    });
-    errorsBefore = await internalErrors(server);
+    suite.server = await startSecurityServer("lmdb", settings);
+    errorsBefore = await internalErrors(suite.server);
   });
-
   afterAll(async () => {
     try {
-      // None of the cuts above counted as an internal error.
-      expect(await internalErrors(server)).toBe(errorsBefore);
+      expect(await internalErrors(suite.server)).toBe(errorsBefore);
     } finally {
-      await server?.close();
+      await suite.server?.close();
     }
   });
+  return suite;
+}
+
+describe.concurrent("headers and request deadlines (1 s headers, 1.5 s request)", () => {
+  const suite = serverForSuite({ headersTimeout: "1", requestTimeout: "1.5", idleTimeout: "30" });
 
   it("cuts clients sending headers a byte at a time at the headers timeout, serving others meanwhile", async ({
     expect,
   }) => {
     const request = `GET /dnsdb/v2/ping HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ${"z".repeat(100)}`;
-    const slow = await Promise.all(Array.from({ length: 20 }, () => rawConnection(server.port)));
+    const slow = await Promise.all(Array.from({ length: 20 }, () => rawConnection(suite.server.port)));
     let sending = true;
     const senders = slow.map(async (connection) => {
       for (let i = 0; sending && connection.open && i < request.length; i++) {
@@ -103,7 +105,7 @@ describe.concurrent("headers and request deadlines (1 s headers, 1.5 s request)"
     const until = Date.now() + 1500;
     while (Date.now() < until) {
       const started = performance.now();
-      const response = await fetch(`${server.base}/dnsdb/v2/ping`);
+      const response = await fetch(`${suite.server.base}/dnsdb/v2/ping`);
       expect(response.status).toBe(200);
       await response.arrayBuffer();
       latencies.push(performance.now() - started);
@@ -126,23 +128,23 @@ describe.concurrent("headers and request deadlines (1 s headers, 1.5 s request)"
 
   it("cuts a body trickled past the request timeout (408) on a JSON route", async ({ expect }) => {
     const body = JSON.stringify({ name: "trickler", role: "analyst", note: "n".repeat(40) });
-    const connection = await rawConnection(server.port);
-    connection.write(head("POST", "/admin/users", server.admin, body.length));
+    const connection = await rawConnection(suite.server.port);
+    connection.write(head("POST", "/admin/users", suite.server.admin, body.length));
     // 10 pieces 300 ms apart: 3 s of sending, never idle for long.
     void trickle(connection, body, 10, 300);
     const outcome = await connection.closed(4000);
     expect(outcome.status).toBe(408);
     expect(outcome.closedAfterMs).toBeGreaterThanOrEqual(1400);
     expect(outcome.closedAfterMs).toBeLessThan(3000);
-    const check = await fetch(`${server.base}/admin/users/trickler`, {
-      headers: { authorization: server.admin },
+    const check = await fetch(`${suite.server.base}/admin/users/trickler`, {
+      headers: { authorization: suite.server.admin },
     });
     expect(check.status).toBe(404);
     await check.arrayBuffer();
   });
 
   it("cuts a trickled body on a route that does not read it (an unauthenticated GET)", async ({ expect }) => {
-    const connection = await rawConnection(server.port);
+    const connection = await rawConnection(suite.server.port);
     connection.write("GET /dnsdb/v2/ping HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n");
     void trickle(connection, "q".repeat(100), 20, 200);
     const outcome = await connection.closed(4000);
@@ -154,16 +156,16 @@ describe.concurrent("headers and request deadlines (1 s headers, 1.5 s request)"
 
   it("lets an admitted sensor's ingest stream past the request timeout", async ({ expect }) => {
     const body = LINE.repeat(10);
-    const connection = await rawConnection(server.port);
-    connection.write(head("POST", "/ingest/passivedns", server.sensor, body.length));
+    const connection = await rawConnection(suite.server.port);
+    connection.write(head("POST", "/ingest/passivedns", suite.server.sensor, body.length));
     // 10 lines, 250 ms apart: 2.5 s, past the 1.5 s request deadline.
     await trickle(connection, body, 10, 250);
     const outcome = await connection.closed(3000);
     expect(outcome.status, outcome.received).toBe(200);
     expect(outcome.received).toMatch(/"lines":10/);
     // The next request on a new connection still has the deadline.
-    const again = await rawConnection(server.port);
-    again.write(head("POST", "/admin/users", server.admin, 500));
+    const again = await rawConnection(suite.server.port);
+    again.write(head("POST", "/admin/users", suite.server.admin, 500));
     void trickle(again, "{".padEnd(500, " "), 20, 200);
     expect((await again.closed(4000)).status).toBe(408);
   });
@@ -171,7 +173,7 @@ describe.concurrent("headers and request deadlines (1 s headers, 1.5 s request)"
   it("keeps the deadline for an ingest that access control refuses (no credential: 401 at once)", async ({
     expect,
   }) => {
-    const connection = await rawConnection(server.port);
+    const connection = await rawConnection(suite.server.port);
     connection.write(
       `POST /ingest/passivedns HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${LINE.length * 20}\r\n\r\n`,
     );
@@ -183,34 +185,19 @@ describe.concurrent("headers and request deadlines (1 s headers, 1.5 s request)"
 });
 
 describe.concurrent("idle and keep-alive timeouts (1 s idle, 1 s keep-alive, no request deadline)", () => {
-  let server: SecurityServer;
-  let errorsBefore = 0;
-
-  beforeAll(async () => {
-    server = await startSecurityServer("lmdb", {
-      headersTimeout: "10",
-      requestTimeout: "0",
-      idleTimeout: "1",
-      keepAliveTimeout: "1",
-    });
-    errorsBefore = await internalErrors(server);
-  });
-
-  afterAll(async () => {
-    try {
-      // None of the cuts above counted as an internal error.
-      expect(await internalErrors(server)).toBe(errorsBefore);
-    } finally {
-      await server?.close();
-    }
+  const suite = serverForSuite({
+    headersTimeout: "10",
+    requestTimeout: "0",
+    idleTimeout: "1",
+    keepAliveTimeout: "1",
   });
 
   it("cuts a body that stalls after the idle timeout, on a JSON route and on ingest", async ({ expect }) => {
     for (const [path, auth] of [
-      ["/admin/users", server.admin],
-      ["/ingest/passivedns", server.sensor],
+      ["/admin/users", suite.server.admin],
+      ["/ingest/passivedns", suite.server.sensor],
     ] as const) {
-      const connection = await rawConnection(server.port);
+      const connection = await rawConnection(suite.server.port);
       connection.write(head("POST", path, auth, 1000));
       connection.write(path === "/admin/users" ? '{"name":' : LINE);
       const outcome = await connection.closed(4000);
@@ -222,8 +209,8 @@ describe.concurrent("idle and keep-alive timeouts (1 s idle, 1 s keep-alive, no 
 
   it("lets a body that keeps coming take longer than the idle timeout", async ({ expect }) => {
     const body = LINE.repeat(8);
-    const connection = await rawConnection(server.port);
-    connection.write(head("POST", "/ingest/passivedns", server.sensor, body.length));
+    const connection = await rawConnection(suite.server.port);
+    connection.write(head("POST", "/ingest/passivedns", suite.server.sensor, body.length));
     // 8 lines, 300 ms apart: 2.4 s, more than twice the idle timeout.
     await trickle(connection, body, 8, 300);
     const outcome = await connection.closed(3000);
@@ -233,17 +220,17 @@ describe.concurrent("idle and keep-alive timeouts (1 s idle, 1 s keep-alive, no 
   it("closes an idle kept-alive connection after the keep-alive timeout, and cuts a stall on its next request", async ({
     expect,
   }) => {
-    const connection = await rawConnection(server.port);
+    const connection = await rawConnection(suite.server.port);
     connection.write("GET /dnsdb/v2/ping HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
     const idle = await connection.closed(4000);
     expect(idle.status).toBe(200);
     expect(idle.closedAfterMs).toBeGreaterThanOrEqual(800);
     expect(idle.closedAfterMs).toBeLessThan(2500);
 
-    const second = await rawConnection(server.port);
+    const second = await rawConnection(suite.server.port);
     second.write("GET /dnsdb/v2/ping HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
     await sleep(300);
-    second.write(head("POST", "/admin/users", server.admin, 100));
+    second.write(head("POST", "/admin/users", suite.server.admin, 100));
     second.write('{"name":');
     const stalled = await second.closed(4000);
     expect(stalled.status).toBe(200);
