@@ -1267,6 +1267,17 @@ const opsOperations: OperationSpec[] = [
   },
 ];
 
+/** A file served from memory (static-file.ts): ETag, 304, 404 for names it does not serve. */
+const fileResponses = {
+  200: {
+    description: "the file",
+    headers: ["Cache-Control", "ETag"],
+    content: { "*/*": { schema: z.string() } },
+  },
+  304: { description: "not modified (If-None-Match)" },
+  404: { description: "no such file", content: { [JSON_TYPE]: json(SCHEMAS.Error) } },
+} satisfies Record<string, ResponseSpec>;
+
 const docsOperations: OperationSpec[] = [
   {
     method: "get",
@@ -1296,15 +1307,7 @@ const docsOperations: OperationSpec[] = [
     description: "Swagger UI's files (from the swagger-ui-dist package) and the page's start-up script.",
     tag: "Documentation",
     parameters: [parameters("path", s.docsAssetPath, { asset: "A file name." }, { asset: "swagger-ui.css" })],
-    responses: {
-      200: {
-        description: "the file",
-        headers: ["Cache-Control", "ETag"],
-        content: { "*/*": { schema: z.string() } },
-      },
-      304: { description: "not modified (If-None-Match)" },
-      404: { description: "no such file", content: { [JSON_TYPE]: json(SCHEMAS.Error) } },
-    },
+    responses: fileResponses,
   },
 ];
 
@@ -1327,13 +1330,7 @@ const uiOperations: OperationSpec[] = [
     tag: "Web pages",
     parameters: [parameters("path", s.uiAssetPath, { asset: "A file name." }, { asset: "app.js" })],
     responses: {
-      200: {
-        description: "the file",
-        headers: ["Cache-Control", "ETag"],
-        content: { "*/*": { schema: z.string() } },
-      },
-      304: { description: "not modified (If-None-Match)" },
-      404: { description: "no such file", content: { [JSON_TYPE]: json(SCHEMAS.Error) } },
+      ...fileResponses,
       503: { description: "not built", content: { [JSON_TYPE]: json(SCHEMAS.Error) } },
     },
   },
