@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import type { Context } from "hono";
-import type { RequestEnv } from "./request-env.js";
+import { type RequestEnv, SECURITY_HEADERS } from "./request-env.js";
 
 /** A file ready to send. */
 export interface ServedFile {
@@ -16,10 +16,9 @@ export interface ServedFile {
   etag: string;
 }
 
-/** On every page and file: no type sniffing, no referrer, not framed, not read by other sites' pages. */
-export const STATIC_SECURITY_HEADERS = {
-  "x-content-type-options": "nosniff",
-  "referrer-policy": "no-referrer",
+/** On every page and file, besides every answer's headers: not framed, not read by other sites' pages. */
+const PAGE_HEADERS = {
+  ...SECURITY_HEADERS,
   "x-frame-options": "DENY",
   "cross-origin-resource-policy": "same-origin",
 };
@@ -48,7 +47,7 @@ export function sendFile(
 ): Response {
   const headers: Record<string, string> = {
     ...(c.get("responseHeaders") ?? {}),
-    ...STATIC_SECURITY_HEADERS,
+    ...PAGE_HEADERS,
     ...extra,
     "content-type": file.type,
     "cache-control": cacheControl,
